@@ -1,0 +1,148 @@
+"""An independent, deliberately plain re-statement of the official UniFormer dense-prediction backbone.
+
+Used only as a test oracle: it follows the semantics in shared/reference/uniformer.md step by step, with explicit
+softmax attention and window attention by looping over window slices, so it shares no code path with the
+package. Its state-dict keys are the official ones.
+"""
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+
+def naive_attention(tokens, qkv, proj, num_heads):
+    batch, num_tokens, dim = tokens.shape
+    head_dim = dim // num_heads
+    q, k, v = qkv(tokens).split(dim, dim=-1)
+
+    def heads(t):
+        return t.reshape(batch, num_tokens, num_heads, head_dim).permute(0, 2, 1, 3)
+
+    q, k, v = heads(q), heads(k), heads(v)
+    weights = torch.softmax((q @ k.transpose(-2, -1)) * head_dim**-0.5, dim=-1)
+    out = (weights @ v).permute(0, 2, 1, 3).reshape(batch, num_tokens, dim)
+    return proj(out)
+
+
+class RefAttention(nn.Module):
+
+    def __init__(self, dim, num_heads):
+        super().__init__()
+        self.num_heads = num_heads
+        self.qkv = nn.Linear(dim, 3 * dim)
+        self.proj = nn.Linear(dim, dim)
+
+    def forward(self, tokens):
+        return naive_attention(tokens, self.qkv, self.proj, self.num_heads)
+
+
+class RefMlp(nn.Module):
+
+    def __init__(self, dim, conv):
+        super().__init__()
+        layer = (lambda i, o: nn.Conv2d(i, o, 1)) if conv else nn.Linear
+        self.fc1 = layer(dim, 4 * dim)
+        self.fc2 = layer(4 * dim, dim)
+
+    def forward(self, x):
+        return self.fc2(F.gelu(self.fc1(x)))
+
+
+class RefCBlock(nn.Module):
+
+    def __init__(self, dim):
+        super().__init__()
+        self.pos_embed = nn.Conv2d(dim, dim, 3, padding=1, groups=dim)
+        self.norm1 = nn.BatchNorm2d(dim)
+        self.conv1 = nn.Conv2d(dim, dim, 1)
+        self.attn = nn.Conv2d(dim, dim, 5, padding=2, groups=dim)
+        self.conv2 = nn.Conv2d(dim, dim, 1)
+        self.norm2 = nn.BatchNorm2d(dim)
+        self.mlp = RefMlp(dim, conv=True)
+
+    def forward(self, x):
+        x = x + self.pos_embed(x)
+        x = x + self.conv2(self.attn(self.conv1(self.norm1(x))))
+        return x + self.mlp(self.norm2(x))
+
+
+class RefSABlock(nn.Module):
+
+    def __init__(self, dim, num_heads, window_size=None, layer_scale=None):
+        super().__init__()
+        self.window_size = window_size
+        self.pos_embed = nn.Conv2d(dim, dim, 3, padding=1, groups=dim)
+        self.norm1 = nn.LayerNorm(dim, eps=1e-6)
+        self.attn = RefAttention(dim, num_heads)
+        self.norm2 = nn.LayerNorm(dim, eps=1e-6)
+        self.mlp = RefMlp(dim, conv=False)
+        if layer_scale is not None:
+            self.gamma_1 = nn.Parameter(torch.full((dim, ), layer_scale))
+            self.gamma_2 = nn.Parameter(torch.full((dim, ), layer_scale))
+        self.layer_scale = layer_scale
+
+    def forward(self, x):
+        x = x + self.pos_embed(x)
+        batch, dim, height, width = x.shape
+        grid = x.permute(0, 2, 3, 1)  # B, H, W, C
+        normed = self.norm1(grid)
+        if self.window_size is None:
+            attended = self.attn(normed.reshape(batch, -1, dim)).reshape(batch, height, width, dim)
+        else:
+            size = self.window_size
+            pad_h, pad_w = (size - height % size) % size, (size - width % size) % size
+            padded = F.pad(normed, (0, 0, 0, pad_w, 0, pad_h))
+            out = torch.empty_like(padded)
+            for top in range(0, height + pad_h, size):
+                for left in range(0, width + pad_w, size):
+                    window = padded[:, top:top + size, left:left + size].reshape(batch, size * size, dim)
+                    out[:, top:top + size, left:left + size] = self.attn(window).reshape(batch, size, size, dim)
+            attended = out[:, :height, :width]
+        if self.layer_scale is not None:
+            attended = self.gamma_1 * attended
+        grid = grid + attended
+        mixed = self.mlp(self.norm2(grid))
+        if self.layer_scale is not None:
+            mixed = self.gamma_2 * mixed
+        grid = grid + mixed
+        return grid.permute(0, 3, 1, 2)
+
+
+class RefPatchEmbed(nn.Module):
+
+    def __init__(self, in_dim, dim, patch):
+        super().__init__()
+        self.proj = nn.Conv2d(in_dim, dim, patch, patch)
+        self.norm = nn.LayerNorm(dim)
+
+    def forward(self, x):
+        x = self.proj(x)
+        return self.norm(x.permute(0, 2, 3, 1)).permute(0, 3, 1, 2)
+
+
+class RefUniFormer(nn.Module):
+    """The official dense-prediction backbone: four stages, each output LayerNorm'ed (``norm1``..``norm4``)."""
+
+    def __init__(self, depths, dims=(64, 128, 320, 512), head_dim=64, attn_mode='global', window_size=14,
+                 layer_scale=None):
+        super().__init__()
+        for stage, (depth, dim) in enumerate(zip(depths, dims)):
+            in_dim = 3 if stage == 0 else dims[stage - 1]
+            setattr(self, f'patch_embed{stage + 1}', RefPatchEmbed(in_dim, dim, 4 if stage == 0 else 2))
+            blocks = []
+            for i in range(depth):
+                if stage < 2:
+                    blocks.append(RefCBlock(dim))
+                    continue
+                windowed = stage == 2 and (attn_mode == 'window' or (attn_mode == 'hybrid' and (i + 1) % 4))
+                blocks.append(RefSABlock(dim, dim // head_dim, window_size if windowed else None, layer_scale))
+            setattr(self, f'blocks{stage + 1}', nn.ModuleList(blocks))
+            setattr(self, f'norm{stage + 1}', nn.LayerNorm(dim, eps=1e-6))
+
+    def forward(self, x):
+        outs = []
+        for stage in range(1, 5):
+            x = getattr(self, f'patch_embed{stage}')(x)
+            for block in getattr(self, f'blocks{stage}'):
+                x = block(x)
+            outs.append(getattr(self, f'norm{stage}')(x.permute(0, 2, 3, 1)).permute(0, 3, 1, 2))
+        return tuple(outs)

@@ -1,0 +1,3 @@
+from .backbones import CheckpointMismatchError, UniFormer2D
+
+__all__ = ['UniFormer2D', 'CheckpointMismatchError']

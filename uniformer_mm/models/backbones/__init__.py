@@ -1,0 +1,4 @@
+from .checkpoint_loading import CheckpointMismatchError
+from .uniformer import UniFormer2D
+
+__all__ = ['UniFormer2D', 'CheckpointMismatchError']

@@ -1,0 +1,154 @@
+"""Loading official UniFormer checkpoints, as released, into the backbones.
+
+Accepted forms: ImageNet checkpoints (``{'model': state_dict}``), PySlowFast video checkpoints
+(``{'model_state': state_dict}``), OpenMMLab checkpoints (``{'state_dict': ...}``) of a whole downstream model
+(only its ``backbone.`` part is taken) or of the backbone alone, and bare state dicts; ``module.`` prefixes
+left by DistributedDataParallel are removed.
+
+Loading is strict: every tensor of the checkpoint must fit the model, and every key the model lacks or the
+checkpoint leaves unused must be one the backbone can explain (such as the ImageNet classifier). The rest
+raises :class:`CheckpointMismatchError`, which names the keys and what the checkpoint's layout looks like.
+"""
+import re
+from typing import Callable, Dict, List, Mapping, Optional, Tuple
+
+import torch
+import torch.nn as nn
+from mmengine.logging import print_log
+from mmengine.runner import CheckpointLoader
+
+_WRAPPER_KEYS = ('state_dict', 'model', 'model_state')
+_MAX_LISTED = 12
+
+
+class CheckpointMismatchError(ValueError):
+    """A checkpoint whose tensors do not fit the backbone."""
+
+
+def extract_state_dict(checkpoint: Mapping) -> Tuple[Dict[str, torch.Tensor], List[str]]:
+    """Returns the backbone state dict inside a released checkpoint, and notes on what was taken off.
+
+    Args:
+        checkpoint (Mapping): What ``torch.load`` returned.
+    """
+    if not isinstance(checkpoint, Mapping):
+        raise CheckpointMismatchError(f'a checkpoint must be a dict, got {type(checkpoint).__name__}')
+    notes = []
+    state_dict = checkpoint
+    for key in _WRAPPER_KEYS:
+        if key in checkpoint and isinstance(checkpoint[key], Mapping):
+            state_dict = checkpoint[key]
+            notes.append(f"took the state dict under '{key}'")
+            break
+    non_tensors = [k for k, v in state_dict.items() if not isinstance(v, torch.Tensor)]
+    if non_tensors:
+        raise CheckpointMismatchError(
+            f'no state dict found: expected tensors at the top level or under one of {_WRAPPER_KEYS}, '
+            f'got non-tensor entries {_listed(non_tensors)}')
+    if any(k.startswith('module.') for k in state_dict):
+        state_dict = {k[len('module.'):] if k.startswith('module.') else k: v for k, v in state_dict.items()}
+        notes.append("removed the 'module.' prefix")
+    backbone = {k[len('backbone.'):]: v for k, v in state_dict.items() if k.startswith('backbone.')}
+    if backbone:
+        others = len(state_dict) - len(backbone)
+        notes.append(f"took the {len(backbone)} 'backbone.' tensors of a downstream model "
+                     f'and left its {others} other tensors (neck, heads) to it')
+        state_dict = backbone
+    return dict(state_dict), notes
+
+
+def describe_layout(state_dict: Mapping[str, torch.Tensor]) -> str:
+    """Reads the architecture a UniFormer state dict was saved from: depths, widths, stem, layer scale."""
+    depths = []
+    for stage in range(1, 5):
+        indices = {int(m.group(1)) for k in state_dict if (m := re.match(rf'blocks{stage}\.(\d+)\.', k))}
+        depths.append(max(indices) + 1 if indices else 0)
+    widths = []
+    for stage in range(1, 5):
+        weights = [v for k, v in state_dict.items()
+                   if re.fullmatch(rf'patch_embed{stage}\.proj(\.\d+)?\.weight', k) and v.dim() >= 4]
+        widths.append(weights[-1].shape[0] if weights else None)
+    stem = state_dict.get('patch_embed1.proj.weight')
+    kind = ('conv stem' if 'patch_embed1.proj.0.weight' in state_dict else
+            f'{stem.dim() - 2}D patch stem' if stem is not None else 'no stem')
+    layer_scale = any(k.endswith('gamma_1') for k in state_dict)
+    return (f'depths {tuple(depths)}, embed_dims {tuple(widths)}, {kind}, '
+            f"{'with' if layer_scale else 'no'} layer scale")
+
+
+def _listed(keys: List[str]) -> str:
+    shown = ', '.join(keys[:_MAX_LISTED])
+    return f'{shown}, ... ({len(keys)} in all)' if len(keys) > _MAX_LISTED else shown
+
+
+def load_state_dict_strictly(model: nn.Module,
+                             state_dict: Mapping[str, torch.Tensor],
+                             explain_gaps: Callable[[List[str], List[str]], Dict[str, str]],
+                             source: str = 'checkpoint') -> Dict[str, List[str]]:
+    """Loads ``state_dict`` into ``model`` and raises unless every difference is explained.
+
+    Args:
+        model (nn.Module): The backbone.
+        state_dict (Mapping): Tensors keyed as in the model.
+        explain_gaps (Callable): Given the missing and unexpected keys, returns ``{key: reason}`` for those
+            that are expected (say, the classifier of an ImageNet checkpoint).
+        source (str): Name of the checkpoint, for messages.
+
+    Returns:
+        dict: ``loaded``, ``missing`` and ``unused`` key lists.
+    """
+    own = model.state_dict()
+    missing = [k for k in own if k not in state_dict]
+    unexpected = [k for k in state_dict if k not in own]
+    mismatched = [k for k in own if k in state_dict and state_dict[k].shape != own[k].shape]
+    reasons = explain_gaps(missing, unexpected)
+    unexplained_missing = [k for k in missing if k not in reasons]
+    unexplained_unexpected = [k for k in unexpected if k not in reasons]
+    if mismatched or unexplained_missing or unexplained_unexpected:
+        problems = []
+        if mismatched:
+            shapes = [f'{k} (checkpoint {tuple(state_dict[k].shape)}, model {tuple(own[k].shape)})'
+                      for k in mismatched]
+            problems.append(f'shape mismatch: {_listed(shapes)}')
+        if unexplained_missing:
+            problems.append(f'missing from the checkpoint: {_listed(unexplained_missing)}')
+        if unexplained_unexpected:
+            problems.append(f'not in the model: {_listed(unexplained_unexpected)}')
+        raise CheckpointMismatchError(
+            f'{source} does not fit {type(model).__name__}:\n  ' + '\n  '.join(problems) +
+            f'\nThe checkpoint has {describe_layout(state_dict)}; the model has {describe_layout(own)}. '
+            'Pick the arch that matches the checkpoint (head_dim is not stored in a checkpoint: '
+            "'small_plus' (head_dim 32) and 'small_plus_dim64' share one layout, so check it too).")
+
+    loadable = {k: v for k, v in state_dict.items() if k in own}
+    model.load_state_dict(loadable, strict=False)
+    by_reason: Dict[str, List[str]] = {}
+    for key in missing + unexpected:
+        by_reason.setdefault(reasons[key], []).append(key)
+    lines = [f'loaded {len(loadable)} tensors from {source}']
+    lines += [f'  {"kept initialised" if keys[0] in missing else "unused"}: {_listed(keys)} ({reason})'
+              for reason, keys in by_reason.items()]
+    print_log('\n'.join(lines), logger='current')
+    return dict(loaded=list(loadable), missing=missing, unused=unexpected)
+
+
+def load_pretrained(model: nn.Module,
+                    filename: str,
+                    explain_gaps: Callable[[List[str], List[str]], Dict[str, str]],
+                    adapt: Optional[Callable[[Dict[str, torch.Tensor]], Dict[str, torch.Tensor]]] = None
+                    ) -> Dict[str, List[str]]:
+    """Loads an official checkpoint file (local path or URL) into a backbone; see the module docstring.
+
+    Args:
+        model (nn.Module): The backbone.
+        filename (str): Path or URL, as accepted by mmengine's ``CheckpointLoader``.
+        explain_gaps (Callable): See :func:`load_state_dict_strictly`.
+        adapt (Callable, optional): Transforms the extracted state dict before loading (e.g. 2D -> 3D).
+    """
+    checkpoint = CheckpointLoader.load_checkpoint(filename, map_location='cpu')
+    state_dict, notes = extract_state_dict(checkpoint)
+    if notes:
+        print_log(f'{filename}: ' + '; '.join(notes), logger='current')
+    if adapt is not None:
+        state_dict = adapt(state_dict)
+    return load_state_dict_strictly(model, state_dict, explain_gaps, source=filename)
