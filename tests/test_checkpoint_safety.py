@@ -1,6 +1,7 @@
 """mmengine checkpoints reload under torch.load(weights_only=True); other pickled globals are still refused."""
 import os
 import pickle
+import struct
 
 import pytest
 import torch
@@ -77,8 +78,9 @@ def test_other_globals_are_still_refused(tmp_path, monkeypatch):
 def test_getattr_results_cannot_be_called(tmp_path):
     # getattr is allow-listed for HistoryBuffer's statistics methods; what it returns must not be callable:
     # this pickle calls getattr(HistoryBuffer, '__init__') and then calls the result.
-    payload = (b'c__builtin__\ngetattr\n(cmmengine.logging.history_buffer\nHistoryBuffer\nV__init__\ntR'
-               b'(tR.')
+    name = b'__init__'
+    payload = (b'\x80\x02c__builtin__\ngetattr\ncmmengine.logging.history_buffer\nHistoryBuffer\n'
+               b'X' + struct.pack('<I', len(name)) + name + b'\x86R)R.')
     (tmp_path / 'gadget.pth').write_bytes(payload)
     with pytest.raises(pickle.UnpicklingError, match='unrecognized function'):
         torch.load(tmp_path / 'gadget.pth')

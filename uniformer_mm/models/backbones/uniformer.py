@@ -150,7 +150,7 @@ class AttentionBlock(nn.Module):
     def _window_attention(self, tokens: torch.Tensor, height: int, width: int) -> torch.Tensor:
         size = self.window_size
         batch, _, dim = tokens.shape
-        x = tokens.view(batch, height, width, dim)
+        x = tokens.reshape(batch, height, width, dim)
         pad_bottom, pad_right = -height % size, -width % size
         if pad_bottom or pad_right:
             x = F.pad(x, (0, 0, 0, pad_right, 0, pad_bottom))
