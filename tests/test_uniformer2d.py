@@ -38,6 +38,13 @@ def test_param_count_matches_official_dense_backbone(arch, expected):
     assert expected == official_param_count(f'detseg_backbone_{arch}')
 
 
+@pytest.mark.parametrize('arch, expected', [('small', 21_033_280), ('small_plus', 23_520_576),
+                                            ('small_plus_dim64', 23_520_576), ('base', 49_264_576),
+                                            ('base_ls', 49_284_544)])
+def test_param_counts_in_the_readme_table(arch, expected):
+    assert count_params(UniFormer2D(arch=arch)) == expected
+
+
 @pytest.mark.parametrize('arch, ckpt', [('small_plus', 'image_small_plus_in1k'),
                                         ('small_plus_dim64', 'image_small_plus_dim64_in1k'),
                                         ('base_ls', 'image_base_ls_in1k')])

@@ -8,6 +8,7 @@ Example:
 """
 import argparse
 import time
+import warnings
 
 import numpy as np
 import torch
@@ -44,6 +45,8 @@ def generate_image(height: int, width: int, seed: int) -> np.ndarray:
 
 def main() -> None:
     args = parse_args()
+    # mmengine and mmdet import pkg_resources, deprecated by the pinned setuptools: noise a user cannot act on.
+    warnings.filterwarnings('ignore', message='pkg_resources is deprecated')
     from mmdet.apis import inference_detector, init_detector
 
     torch.manual_seed(args.seed)

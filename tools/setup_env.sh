@@ -21,7 +21,16 @@ SETUP_REVISION=1
 
 log() { printf '[setup] %s\n' "$*" >&2; }
 die() { printf '[setup] ERROR: %s\n' "$*" >&2; exit 1; }
-pip_install() { "$PY" -m pip install --quiet --disable-pip-version-check "$@" 2>&1 | grep -v "^WARNING: Location" || true; }
+# Runs pip quietly; on failure stops with pip's own message. Drops the noise of this machine's extra local
+# indexes and the conflict notice for chumpy, which mmpose declares but never imports (see below).
+pip_install() {
+    local output status=0
+    output=$("$PY" -m pip install --quiet --disable-pip-version-check "$@" 2>&1) || status=$?
+    output=$(printf '%s\n' "$output" | grep -v -e "^WARNING: Location" -e "requires chumpy" \
+        -e "dependency resolver does not currently" -e '^$' || true)
+    [ -z "$output" ] || printf '%s\n' "$output" >&2
+    [ "$status" -eq 0 ] || die "pip install $* failed (exit $status)"
+}
 
 if [ ! -x "$PY" ]; then
     log "creating virtualenv $VENV"
@@ -75,15 +84,15 @@ log "installing mmengine, mmdet, mmsegmentation, mmaction2, openmim"
 pip_install "$wheel_dir"/mmcv-*.whl mmengine==0.10.7 mmdet==3.3.0 mmsegmentation==1.2.2 ftfy regex \
     mmaction2==1.2.0 importlib_metadata openmim==0.3.9 pytest 'setuptools>=77,<81'
 
-# mmpose requires chumpy, which does not build and is never imported; its extras pin mmdet<3.3.0.
-log "installing mmpose 1.3.2 without chumpy"
-pip_install --no-deps mmpose==1.3.2
-pip_install json_tricks munkres scipy matplotlib pillow opencv-python
-# The xtcocotools wheel was compiled against numpy 1 ("numpy.dtype size changed" under numpy 2): rebuild it.
+# The xtcocotools wheel was compiled against numpy 1 ("numpy.dtype size changed" under numpy 2): build it from source.
 if ! "$PY" -c "import xtcocotools.mask" 2>/dev/null; then
-    log "rebuilding xtcocotools against the installed numpy"
+    log "building xtcocotools against the installed numpy"
     pip_install --no-deps --no-build-isolation --no-binary xtcocotools --force-reinstall xtcocotools==1.14.3
 fi
+# mmpose requires chumpy, which does not build and is never imported; its extras pin mmdet<3.3.0.
+log "installing mmpose 1.3.2 without chumpy"
+pip_install json_tricks munkres scipy matplotlib pillow opencv-python
+pip_install --no-deps mmpose==1.3.2
 
 # The mmaction2 1.2.0 wheel (and sdist) lacks mmaction/models/localizers/drn/, yet localizers/__init__.py imports it,
 # so `import mmaction.models` fails. DRN cannot work without its code: drop only that import.
