@@ -1,6 +1,8 @@
 """Speed and memory of UniFormer2D per stage-3 mode: fused attention vs the math path, and ``with_cp``.
 
-Each configuration runs in its own process, so its peak resident memory is its own. Prints a Markdown table.
+Each configuration runs in its own process, so its peak resident memory is its own. For training it also
+counts the bytes of the tensors autograd keeps for backward, which is what gradient checkpointing reduces
+(peak RSS on the CPU hides it: the allocator keeps freed memory). Prints a Markdown table.
 
 Example:
     python tools/benchmark_backbone.py --arch small --size 800 1216 --threads 2
@@ -39,19 +41,31 @@ def run_worker(spec: dict) -> dict:
     image = torch.randn(spec['batch'], 3, *spec['size'])
     backends = [SDPBackend.MATH] if spec['attention'] == 'math' else \
         [SDPBackend.FLASH_ATTENTION, SDPBackend.EFFICIENT_ATTENTION, SDPBackend.MATH]
+    saved_storages = {}
+
+    def record_saved(tensor):
+        # Tensors kept for backward, counted once per storage: what gradient checkpointing trades for compute.
+        storage = tensor.untyped_storage()
+        saved_storages[storage.data_ptr()] = storage.nbytes()
+        return tensor
+
     timings = []
     with sdpa_kernel(backends):
         for _ in range(spec['repeat'] + 1):
             start = time.perf_counter()
             if spec['train']:
-                sum(out.float().mean() for out in model(image)).backward()
+                saved_storages.clear()
+                with torch.autograd.graph.saved_tensors_hooks(record_saved, lambda tensor: tensor):
+                    loss = sum(out.float().mean() for out in model(image))
+                loss.backward()
                 model.zero_grad(set_to_none=True)
             else:
                 with torch.no_grad():
                     model(image)
             timings.append(time.perf_counter() - start)
     steady = sorted(timings[1:])
-    return dict(latency=steady[len(steady) // 2], peak_rss_mb=resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)
+    return dict(latency=steady[len(steady) // 2], saved_mb=sum(saved_storages.values()) / 2**20,
+                peak_rss_mb=resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)
 
 
 def main() -> None:
@@ -69,13 +83,14 @@ def main() -> None:
                                  text=True, check=True)
             result = json.loads(out.stdout.strip().splitlines()[-1])
             rows.append((mode, 'train (fwd+bwd)' if train else 'inference', attention,
-                         'stage 3: 8 blocks' if with_cp else 'off', result['latency'], result['peak_rss_mb']))
+                         'stage 3: 8 blocks' if with_cp else 'off', result['latency'],
+                         f"{result['saved_mb']:.0f}" if train else '-', result['peak_rss_mb']))
     print(f'UniFormer2D arch={args.arch}, input {args.batch}x3x{args.size[0]}x{args.size[1]}, '
           f'{args.threads} CPU threads, median of {args.repeat} runs after a warm-up\n')
-    print('| stage 3 | pass | attention | with_cp | latency (s) | peak RSS (MB) |')
-    print('|---|---|---|---|---|---|')
-    for mode, phase, attention, with_cp, latency, rss in rows:
-        print(f'| {mode} | {phase} | {attention} | {with_cp} | {latency:.2f} | {rss:.0f} |')
+    print('| stage 3 | pass | attention | with_cp | latency (s) | saved for backward (MB) | peak RSS (MB) |')
+    print('|---|---|---|---|---|---|---|')
+    for mode, phase, attention, with_cp, latency, saved, rss in rows:
+        print(f'| {mode} | {phase} | {attention} | {with_cp} | {latency:.2f} | {saved} | {rss:.0f} |')
 
 
 if __name__ == '__main__':

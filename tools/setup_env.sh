@@ -17,7 +17,7 @@ TORCH_VERSION=2.14.1
 TORCHVISION_VERSION=0.29.1
 MMCV_VERSION=2.1.0
 # Bump when the installed set changes, so that existing venvs re-run the pip steps.
-SETUP_REVISION=1
+SETUP_REVISION=2
 
 log() { printf '[setup] %s\n' "$*" >&2; }
 die() { printf '[setup] ERROR: %s\n' "$*" >&2; exit 1; }
@@ -84,10 +84,31 @@ log "installing mmengine, mmdet, mmsegmentation, mmaction2, openmim"
 pip_install "$wheel_dir"/mmcv-*.whl mmengine==0.10.7 mmdet==3.3.0 mmsegmentation==1.2.2 ftfy regex \
     mmaction2==1.2.0 importlib_metadata openmim==0.3.9 pytest 'setuptools>=77,<81'
 
-# The xtcocotools wheel was compiled against numpy 1 ("numpy.dtype size changed" under numpy 2): build it from source.
-if ! "$PY" -c "import xtcocotools.mask" 2>/dev/null; then
-    log "building xtcocotools against the installed numpy"
-    pip_install --no-deps --no-build-isolation --no-binary xtcocotools --force-reinstall xtcocotools==1.14.3
+# xtcocotools 1.14.3 (the newest) is numpy-1 only: its wheel was compiled against numpy 1 ("numpy.dtype size
+# changed"), and its source uses np.NPY_OWNDATA, gone from numpy 2, so mask.iou/decode/area fail even when
+# rebuilt. Build it from source with numpy 2's C-level flag and numpy 2's __array__(dtype, copy) signature.
+if ! "$PY" -c "from xtcocotools import mask; mask.area(mask.frPyObjects([[0, 0, 3, 0, 3, 3, 0, 3]], 4, 4))" \
+        2>/dev/null; then
+    log "building xtcocotools 1.14.3 from source, patched for numpy 2"
+    src_dir=$(mktemp -d)
+    "$PY" -m pip download --quiet --no-deps --no-binary :all: --no-build-isolation \
+        xtcocotools==1.14.3 -d "$src_dir" 2>/dev/null || die "could not download the xtcocotools 1.14.3 sdist"
+    tar xzf "$src_dir/xtcocotools-1.14.3.tar.gz" -C "$src_dir"
+    "$PY" - "$src_dir/xtcocotools-1.14.3/xtcocotools/_mask.pyx" <<'PATCH'
+import pathlib, sys
+path = pathlib.Path(sys.argv[1])
+source = path.read_text()
+patched = source.replace('np.NPY_OWNDATA', 'np.NPY_ARRAY_OWNDATA').replace(
+    '    def __array__(self):\n', '    def __array__(self, dtype=None, copy=None):\n').replace(
+    '        PyArray_ENABLEFLAGS(ndarray, np.NPY_ARRAY_OWNDATA)\n        return ndarray\n',
+    '        PyArray_ENABLEFLAGS(ndarray, np.NPY_ARRAY_OWNDATA)\n'
+    '        return ndarray if dtype is None else ndarray.astype(dtype)\n')
+if patched.count('NPY_ARRAY_OWNDATA') != 4 or 'astype(dtype)' not in patched:
+    sys.exit('xtcocotools/_mask.pyx is not the 1.14.3 source this patch expects')
+path.write_text(patched)
+PATCH
+    pip_install --no-deps --no-build-isolation --force-reinstall "$src_dir/xtcocotools-1.14.3"
+    rm -rf "$src_dir"
 fi
 # mmpose requires chumpy, which does not build and is never imported; its extras pin mmdet<3.3.0.
 log "installing mmpose 1.3.2 without chumpy"
@@ -112,7 +133,8 @@ EOF
 log "installing uniformer_mm (editable)"
 pip_install --no-deps -e "$ROOT"
 
-"$PY" -c "import uniformer_mm, mmdet, mmseg, mmpose, mmaction.models, mmcv.ops, xtcocotools.mask" \
-    || die "the stack does not import; see the errors above"
+"$PY" -c "import uniformer_mm, mmdet, mmseg, mmpose, mmaction.models, mmcv.ops
+from xtcocotools import mask; mask.area(mask.frPyObjects([[0, 0, 3, 0, 3, 3, 0, 3]], 4, 4))" \
+    || die "the stack does not work; see the errors above"
 touch "$stamp"
 log "done: $("$PY" -c 'import torch, mmcv, mmdet, mmseg, mmpose, mmaction; print(f"torch {torch.__version__}, mmcv {mmcv.__version__}, mmdet {mmdet.__version__}, mmseg {mmseg.__version__}, mmpose {mmpose.__version__}, mmaction2 {mmaction.__version__}")')"
