@@ -70,7 +70,7 @@ if ! "$PY" -c "import mmcv, mmcv.ops; assert mmcv.__version__ == '$MMCV_VERSION'
             env -u FORCE_CUDA MMCV_WITH_OPS=1 MAX_JOBS="${MAX_JOBS:-2}" \
                 "$PY" -m pip wheel --no-deps --no-build-isolation . -w "$build_dir/out" >>"$build_log" 2>&1 \
                 || { echo "compilation failed; first errors:"; grep -m 5 -E "error:|Error" "$build_log"; exit 1; }
-        ) || die "mmcv build failed (full log: $build_log)"
+        ) || { rm -rf "$build_dir"; die "mmcv build failed (full log: $build_log)"; }
         mkdir -p "$wheel_dir"
         mv "$build_dir"/out/mmcv-*.whl "$wheel_dir"/
         rm -rf "$build_dir"
