@@ -179,6 +179,11 @@ class AttentionBlock(nn.Module):
         return tokens.transpose(1, 2).reshape(shape)
 
 
+def _layer_norm_channels(norm: nn.LayerNorm, x: torch.Tensor) -> torch.Tensor:
+    """Applies a LayerNorm over the channel dimension of a (B, C, ...) map."""
+    return norm(x.movedim(1, -1)).movedim(-1, 1).contiguous()
+
+
 class PatchEmbed(nn.Module):
     """Non-overlapping patch embedding: a strided convolution, then LayerNorm over channels.
 
@@ -203,8 +208,7 @@ class PatchEmbed(nn.Module):
         self.norm = nn.LayerNorm(embed_dim, eps=_PATCH_NORM_EPS)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        x = self.proj(x)
-        return self.norm(x.movedim(1, -1)).movedim(-1, 1).contiguous()
+        return _layer_norm_channels(self.norm, self.proj(x))
 
 
 class ConvPatchEmbed(nn.Module):
@@ -225,11 +229,6 @@ class ConvPatchEmbed(nn.Module):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.proj(x)
-
-
-def _layer_norm_channels(norm: nn.LayerNorm, x: torch.Tensor) -> torch.Tensor:
-    """Applies a LayerNorm over the channel dimension of a (B, C, ...) map."""
-    return norm(x.movedim(1, -1)).movedim(-1, 1).contiguous()
 
 
 class UniFormerBase(BaseModule):
