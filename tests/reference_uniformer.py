@@ -35,11 +35,14 @@ class RefAttention(nn.Module):
         return naive_attention(tokens, self.qkv, self.proj, self.num_heads)
 
 
+CONV = {2: nn.Conv2d, 3: nn.Conv3d}
+
+
 class RefMlp(nn.Module):
 
-    def __init__(self, dim, conv):
+    def __init__(self, dim, conv, ndim=2):
         super().__init__()
-        layer = (lambda i, o: nn.Conv2d(i, o, 1)) if conv else nn.Linear
+        layer = (lambda i, o: CONV[ndim](i, o, 1)) if conv else nn.Linear
         self.fc1 = layer(dim, 4 * dim)
         self.fc2 = layer(4 * dim, dim)
 
@@ -49,15 +52,16 @@ class RefMlp(nn.Module):
 
 class RefCBlock(nn.Module):
 
-    def __init__(self, dim):
+    def __init__(self, dim, ndim=2):
         super().__init__()
-        self.pos_embed = nn.Conv2d(dim, dim, 3, padding=1, groups=dim)
-        self.norm1 = nn.BatchNorm2d(dim)
-        self.conv1 = nn.Conv2d(dim, dim, 1)
-        self.attn = nn.Conv2d(dim, dim, 5, padding=2, groups=dim)
-        self.conv2 = nn.Conv2d(dim, dim, 1)
-        self.norm2 = nn.BatchNorm2d(dim)
-        self.mlp = RefMlp(dim, conv=True)
+        conv, batch_norm = CONV[ndim], {2: nn.BatchNorm2d, 3: nn.BatchNorm3d}[ndim]
+        self.pos_embed = conv(dim, dim, 3, padding=1, groups=dim)
+        self.norm1 = batch_norm(dim)
+        self.conv1 = conv(dim, dim, 1)
+        self.attn = conv(dim, dim, 5, padding=2, groups=dim)
+        self.conv2 = conv(dim, dim, 1)
+        self.norm2 = batch_norm(dim)
+        self.mlp = RefMlp(dim, conv=True, ndim=ndim)
 
     def forward(self, x):
         x = x + self.pos_embed(x)
@@ -146,3 +150,59 @@ class RefUniFormer(nn.Module):
                 x = block(x)
             outs.append(getattr(self, f'norm{stage}')(x.permute(0, 2, 3, 1)).permute(0, 3, 1, 2))
         return tuple(outs)
+
+
+class RefVideoSABlock(nn.Module):
+    """Joint spatio-temporal attention over all T*H*W tokens."""
+
+    def __init__(self, dim, num_heads):
+        super().__init__()
+        self.pos_embed = nn.Conv3d(dim, dim, 3, padding=1, groups=dim)
+        self.norm1 = nn.LayerNorm(dim, eps=1e-6)
+        self.attn = RefAttention(dim, num_heads)
+        self.norm2 = nn.LayerNorm(dim, eps=1e-6)
+        self.mlp = RefMlp(dim, conv=False)
+
+    def forward(self, x):
+        x = x + self.pos_embed(x)
+        shape = x.shape
+        tokens = x.flatten(2).transpose(1, 2)
+        tokens = tokens + self.attn(self.norm1(tokens))
+        tokens = tokens + self.mlp(self.norm2(tokens))
+        return tokens.transpose(1, 2).reshape(shape)
+
+
+class RefVideoPatchEmbed(nn.Module):
+
+    def __init__(self, in_dim, dim, kernel, stride, padding):
+        super().__init__()
+        self.proj = nn.Conv3d(in_dim, dim, kernel, stride, padding)
+        self.norm = nn.LayerNorm(dim)
+
+    def forward(self, x):
+        x = self.proj(x)
+        return self.norm(x.permute(0, 2, 3, 4, 1)).permute(0, 4, 1, 2, 3)
+
+
+class RefUniFormer3D(nn.Module):
+    """The official video backbone up to its final BatchNorm3d (``norm``), without the classifier."""
+
+    def __init__(self, depths, dims=(64, 128, 320, 512), head_dim=64):
+        super().__init__()
+        for stage, (depth, dim) in enumerate(zip(depths, dims)):
+            if stage == 0:
+                embed = RefVideoPatchEmbed(3, dim, (3, 4, 4), (2, 4, 4), (1, 0, 0))
+            else:
+                embed = RefVideoPatchEmbed(dims[stage - 1], dim, (1, 2, 2), (1, 2, 2), 0)
+            setattr(self, f'patch_embed{stage + 1}', embed)
+            blocks = [RefCBlock(dim, ndim=3) if stage < 2 else RefVideoSABlock(dim, dim // head_dim)
+                      for _ in range(depth)]
+            setattr(self, f'blocks{stage + 1}', nn.ModuleList(blocks))
+        self.norm = nn.BatchNorm3d(dims[-1])
+
+    def forward(self, x):
+        for stage in range(1, 5):
+            x = getattr(self, f'patch_embed{stage}')(x)
+            for block in getattr(self, f'blocks{stage}'):
+                x = block(x)
+        return self.norm(x)

@@ -5,9 +5,9 @@ in mmengine's root ``MODELS`` registry, visible from mmdet, mmseg, mmpose and mm
 types of mmengine's own checkpoints for ``torch.load(weights_only=True)``.
 """
 from .checkpoint_safety import allow_mmengine_checkpoints
-from .models import CheckpointMismatchError, UniFormer2D
+from .models import CheckpointMismatchError, UniFormer2D, UniFormer3D
 
 __version__ = '0.1.0'
-__all__ = ['UniFormer2D', 'CheckpointMismatchError', 'allow_mmengine_checkpoints']
+__all__ = ['UniFormer2D', 'UniFormer3D', 'CheckpointMismatchError', 'allow_mmengine_checkpoints']
 
 allow_mmengine_checkpoints()

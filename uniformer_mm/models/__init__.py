@@ -1,3 +1,3 @@
-from .backbones import CheckpointMismatchError, UniFormer2D
+from .backbones import CheckpointMismatchError, UniFormer2D, UniFormer3D
 
-__all__ = ['UniFormer2D', 'CheckpointMismatchError']
+__all__ = ['UniFormer2D', 'UniFormer3D', 'CheckpointMismatchError']

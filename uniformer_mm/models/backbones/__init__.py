@@ -1,4 +1,4 @@
 from .checkpoint_loading import CheckpointMismatchError
-from .uniformer import UniFormer2D
+from .uniformer import UniFormer2D, UniFormer3D
 
-__all__ = ['UniFormer2D', 'CheckpointMismatchError']
+__all__ = ['UniFormer2D', 'UniFormer3D', 'CheckpointMismatchError']

@@ -81,6 +81,38 @@ def _listed(keys: List[str]) -> str:
     return f'{shown}, ... ({len(keys)} in all)' if len(keys) > _MAX_LISTED else shown
 
 
+def inflate_2d_to_3d(state_dict: Dict[str, torch.Tensor],
+                     target: Mapping[str, torch.Tensor],
+                     mode: str = 'avg') -> Dict[str, torch.Tensor]:
+    """Inflates the 2D kernels of an image checkpoint to the 3D kernels of ``target`` (a video state dict).
+
+    A tensor is inflated when the target has the same key with one more dimension, a temporal one at index 2
+    (conv weights: (out, in, kh, kw) -> (out, in, t, kh, kw)). 'avg' repeats the kernel t times and divides
+    by t, the official rule, so that a video of identical frames gives the image response away from the
+    temporal borders; 'center' puts the kernel in the central frame and zeros elsewhere (mmaction2's port).
+    Other tensors are returned unchanged, so a 3D checkpoint passes through untouched.
+    """
+    if mode not in ('avg', 'center'):
+        raise ValueError(f"unknown inflation mode {mode!r}; expected 'avg' or 'center'")
+    inflated = {}
+    for key, value in state_dict.items():
+        goal = target.get(key)
+        if goal is None or value.dim() <= 2 or goal.dim() != value.dim() + 1 or \
+                goal.shape[:2] + goal.shape[3:] != value.shape:
+            inflated[key] = value
+            continue
+        time = goal.shape[2]
+        if mode == 'avg':
+            inflated[key] = value.unsqueeze(2).repeat_interleave(time, dim=2) / time
+        else:
+            inflated[key] = torch.zeros_like(goal, dtype=value.dtype)
+            inflated[key][:, :, time // 2] = value
+    count = sum(inflated[k] is not state_dict[k] for k in state_dict)
+    if count:
+        print_log(f'inflated {count} 2D kernels to 3D ({mode})', logger='current')
+    return inflated
+
+
 def load_state_dict_strictly(model: nn.Module,
                              state_dict: Mapping[str, torch.Tensor],
                              explain_gaps: Callable[[List[str], List[str]], Dict[str, str]],

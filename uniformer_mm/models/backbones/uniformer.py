@@ -17,7 +17,7 @@ from mmengine.model.weight_init import trunc_normal_
 from mmengine.registry import MODELS
 from torch.nn.modules.batchnorm import _BatchNorm
 
-from .checkpoint_loading import load_pretrained
+from .checkpoint_loading import inflate_2d_to_3d, load_pretrained
 
 _CONV = {2: nn.Conv2d, 3: nn.Conv3d}
 _BATCH_NORM = {2: nn.BatchNorm2d, 3: nn.BatchNorm3d}
@@ -248,6 +248,7 @@ class UniFormerBase(BaseModule):
     }
     ndim = 2
     num_stages = 4
+    size_divisor = 32
 
     def __init__(self,
                  arch: Union[str, dict] = 'small',
@@ -343,7 +344,7 @@ class UniFormerBase(BaseModule):
     def init_weights(self) -> None:
         """Loads ``init_cfg=dict(type='Pretrained', checkpoint=...)`` strictly; other init_cfgs as usual."""
         if self.init_cfg is not None and self.init_cfg.get('type') == 'Pretrained':
-            load_pretrained(self, self.init_cfg['checkpoint'], self._expected_load_gaps)
+            load_pretrained(self, self.init_cfg['checkpoint'], self._expected_load_gaps, self._adapt_state_dict)
             self._is_init = True
         else:
             super().init_weights()
@@ -351,6 +352,18 @@ class UniFormerBase(BaseModule):
     def _expected_load_gaps(self, missing: List[str], unexpected: List[str]) -> Dict[str, str]:
         """Explains the keys that may legitimately be missing or unused: {key: reason}."""
         return {}
+
+    def _adapt_state_dict(self, state_dict: Dict[str, torch.Tensor]) -> Dict[str, torch.Tensor]:
+        """Turns a released state dict into this backbone's layout before strict loading."""
+        return state_dict
+
+    def _prepare_input(self, x: torch.Tensor) -> torch.Tensor:
+        """Checks the input layout and zero-pads height and width on the bottom/right to multiples of 32."""
+        self._check_input(x)
+        pad_bottom, pad_right = -x.shape[-2] % self.size_divisor, -x.shape[-1] % self.size_divisor
+        if pad_bottom or pad_right:
+            x = F.pad(x, (0, pad_right, 0, pad_bottom))
+        return x
 
     def _check_input(self, x: torch.Tensor) -> None:
         expected_dims = self.ndim + 2
@@ -435,7 +448,6 @@ class UniFormer2D(UniFormerBase):
     """
 
     attn_modes = ('global', 'window', 'hybrid')
-    size_divisor = 32
 
     def __init__(self,
                  arch: Union[str, dict] = 'small',
@@ -501,10 +513,7 @@ class UniFormer2D(UniFormerBase):
         return reasons
 
     def forward(self, x: torch.Tensor) -> Tuple[torch.Tensor, ...]:
-        self._check_input(x)
-        pad_bottom, pad_right = -x.shape[-2] % self.size_divisor, -x.shape[-1] % self.size_divisor
-        if pad_bottom or pad_right:
-            x = F.pad(x, (0, pad_right, 0, pad_bottom))
+        x = self._prepare_input(x)
         outs = []
         for stage in range(self.num_stages):
             x = self._run_stage(stage, x)
@@ -513,3 +522,80 @@ class UniFormer2D(UniFormerBase):
             if stage >= max(self.out_indices):
                 break
         return tuple(outs)
+
+
+@MODELS.register_module()
+class UniFormer3D(UniFormerBase):
+    """UniFormer video backbone for mmaction2 recognizers, with the blocks of :class:`UniFormer2D` in 3D.
+
+    Stem: a 3x4x4 convolution with stride 2x4x4 (temporal padding 1); later embeddings 1x2x2. Stages 3-4
+    attend jointly over all T x H x W tokens. Returns the last stage's map after a BatchNorm3d (``norm``), as
+    a (B, C, T', H', W') tensor for mmaction2's heads. Height and width are padded to multiples of 32 as in
+    :class:`UniFormer2D`; T frames give ``ceil(T / 2)`` temporal positions.
+
+    Args:
+        arch (str | dict): 'small', 'base', or a dict with keys ``depths``, ``embed_dims``, ``head_dim`` (and
+            optionally ``layer_scale``). Defaults to 'small'.
+        in_channels (int): Input channels. Defaults to 3.
+        mlp_ratio (float): FFN hidden width relative to the block width. Defaults to 4.
+        drop_path_rate (float): Stochastic depth rate, increasing linearly over all blocks. Defaults to 0.
+        frozen_stages (int): -1 freezes nothing, 0 the stem, k >= 1 the stem and stages 1..k (4 also freezes
+            ``norm``). Defaults to -1.
+        norm_eval (bool): Keep every BatchNorm in eval mode while training. Defaults to False.
+        with_cp (bool | Sequence[int]): Gradient checkpointing, all blocks or leading blocks per stage.
+            Defaults to False.
+        inflate (str): How ``init_cfg`` inflates a 2D (ImageNet) checkpoint: 'avg' repeats each 2D kernel over
+            time and divides by its temporal size (the official rule), 'center' puts it in the central frame.
+            Defaults to 'avg'.
+        init_cfg (dict, optional): ``dict(type='Pretrained', checkpoint=PATH)`` loads an official Kinetics
+            checkpoint (``{'model_state': ...}``), an mmaction2 UniFormer checkpoint, or an ImageNet one by
+            inflation.
+    """
+
+    arch_zoo = {name: UniFormerBase.arch_zoo[name] for name in ('small', 'base')}
+    ndim = 3
+    inflate_modes = ('avg', 'center')
+
+    def __init__(self,
+                 arch: Union[str, dict] = 'small',
+                 in_channels: int = 3,
+                 mlp_ratio: float = 4.,
+                 drop_path_rate: float = 0.,
+                 frozen_stages: int = -1,
+                 norm_eval: bool = False,
+                 with_cp: Union[bool, Sequence[int]] = False,
+                 inflate: str = 'avg',
+                 init_cfg: Optional[dict] = None) -> None:
+        if inflate not in self.inflate_modes:
+            raise ValueError(f'unknown inflate {inflate!r}; expected one of {self.inflate_modes}')
+        self.inflate = inflate
+        super().__init__(arch, in_channels, mlp_ratio, drop_path_rate, frozen_stages, norm_eval, with_cp,
+                         init_cfg)
+        self.norm = nn.BatchNorm3d(self.embed_dims[-1])
+        self._freeze_stages()
+
+    def _build_patch_embed(self, stage: int, in_dim: int, dim: int) -> nn.Module:
+        if self.arch_settings.get('conv_stem', False):
+            raise ValueError('the overlapping conv stem (conv_stem) exists for UniFormer2D only')
+        if stage == 0:
+            return PatchEmbed(in_dim, dim, kernel_size=(3, 4, 4), stride=(2, 4, 4), padding=(1, 0, 0), ndim=3)
+        return PatchEmbed(in_dim, dim, kernel_size=(1, 2, 2), ndim=3)
+
+    def _frozen_modules(self) -> List[nn.Module]:
+        modules = super()._frozen_modules()
+        if self.frozen_stages == self.num_stages:
+            modules.append(self.norm)
+        return modules
+
+    def _expected_load_gaps(self, missing: List[str], unexpected: List[str]) -> Dict[str, str]:
+        return {key: "the checkpoint's classifier (Kinetics or ImageNet classes); the recognizer's cls_head "
+                     'holds the classes' for key in unexpected if key.split('.')[0] == 'head'}
+
+    def _adapt_state_dict(self, state_dict: Dict[str, torch.Tensor]) -> Dict[str, torch.Tensor]:
+        return inflate_2d_to_3d(state_dict, self.state_dict(), self.inflate)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        x = self._prepare_input(x)
+        for stage in range(self.num_stages):
+            x = self._run_stage(stage, x)
+        return self.norm(x)
