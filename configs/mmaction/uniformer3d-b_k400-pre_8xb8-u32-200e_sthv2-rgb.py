@@ -1,11 +1,11 @@
 # UniFormer-B with 32 uniformly sampled frames on Something-Something V2, fine-tuned from
-# the official Kinetics-400 32x4 checkpoint (71.1 top-1 published, 3 crops x 1 clip).
+# the official Kinetics-400 16x4 checkpoint, as the reference release did (71.1 top-1 published, 3 crops x 1 clip).
 # No flipping: SSv2 labels such as "left to right" depend on direction.
 _base_ = './uniformer3d-b_in1k-pre_8xb8-32x4x1-200e_kinetics400-rgb.py'
 
 num_classes = 174
 # The official Kinetics-400 release ({'model_state': ...}); its 400-class head is left unused.
-pretrained = 'checkpoints/uniformer_base_k400_32x4.pth'
+pretrained = 'checkpoints/uniformer_base_k400_16x4.pth'
 model = dict(
     backbone=dict(init_cfg=dict(checkpoint=pretrained)),
     cls_head=dict(num_classes=num_classes),
