@@ -1,23 +1,11 @@
 # UniFormer-B with 32 uniformly sampled frames on Something-Something V2, fine-tuned from
 # the official Kinetics-400 16x4 checkpoint, as the reference release did (71.1 top-1 published, 3 crops x 1 clip).
 # No flipping: SSv2 labels such as "left to right" depend on direction.
-_base_ = './uniformer3d-b_in1k-pre_8xb8-32x4x1-200e_kinetics400-rgb.py'
+_base_ = './uniformer3d-s_k400-pre_8xb8-u16-200e_sthv2-rgb.py'
 
-num_classes = 174
 # The official Kinetics-400 release ({'model_state': ...}); its 400-class head is left unused.
 pretrained = 'checkpoints/uniformer_base_k400_16x4.pth'
-model = dict(
-    backbone=dict(init_cfg=dict(checkpoint=pretrained)),
-    cls_head=dict(num_classes=num_classes),
-    data_preprocessor=dict(
-        blending=dict(augments=[
-            dict(type='MixupBlending', alpha=0.8, num_classes=num_classes),
-            dict(type='CutmixBlending', alpha=1.0, num_classes=num_classes)
-        ])))
-
-data_root = 'data/sthv2/videos'
-ann_file_train = 'data/sthv2/sthv2_train_list_videos.txt'
-ann_file_val = 'data/sthv2/sthv2_val_list_videos.txt'
+model = dict(backbone=dict(arch='base', drop_path_rate=0.3, init_cfg=dict(checkpoint=pretrained)))
 
 train_pipeline = [
     dict(type='DecordInit'),
@@ -47,8 +35,6 @@ test_pipeline = [
     dict(type='FormatShape', input_format='NCTHW'),
     dict(type='PackActionInputs')
 ]
-train_dataloader = dict(
-    dataset=dict(ann_file=ann_file_train, data_prefix=dict(video=data_root), pipeline=train_pipeline))
-val_dataloader = dict(dataset=dict(ann_file=ann_file_val, data_prefix=dict(video=data_root), pipeline=val_pipeline))
-test_dataloader = dict(
-    dataset=dict(ann_file=ann_file_val, data_prefix=dict(video=data_root), pipeline=test_pipeline))
+train_dataloader = dict(dataset=dict(pipeline=train_pipeline))
+val_dataloader = dict(dataset=dict(pipeline=val_pipeline))
+test_dataloader = dict(dataset=dict(pipeline=test_pipeline))
