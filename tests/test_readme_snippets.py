@@ -7,7 +7,7 @@ import pytest
 from mmengine.config import Config
 from mmengine.registry import DefaultScope
 
-from uniformer_mm import UniFormer2D
+from uniformer_mm import UniFormer2D, UniFormer3D
 
 README = Path(__file__).resolve().parents[1] / 'README.md'
 SNIPPETS = [block for block in re.findall(r'```python\n(.*?)```', README.read_text(), re.S)
@@ -15,7 +15,7 @@ SNIPPETS = [block for block in re.findall(r'```python\n(.*?)```', README.read_te
 
 
 def test_readme_has_a_snippet_per_codebase():
-    assert sorted(re.search(r"_base_ = '(\w+)::", s).group(1) for s in SNIPPETS) == ['mmdet', 'mmpose', 'mmseg']
+    assert sorted(re.search(r"_base_ = '(\w+)::", s).group(1) for s in SNIPPETS) == ['mmaction', 'mmdet', 'mmpose', 'mmseg']
 
 
 @pytest.mark.parametrize('snippet', SNIPPETS, ids=lambda s: re.search(r"_base_ = '(\w+)::", s).group(1))
@@ -26,4 +26,4 @@ def test_snippet_builds(tmp_path, snippet):
     registry = importlib.import_module(f'{scope}.registry').MODELS
     with DefaultScope.overwrite_default_scope(scope):
         model = registry.build(cfg.model)
-    assert isinstance(model.backbone, UniFormer2D)
+    assert isinstance(model.backbone, UniFormer3D if scope == 'mmaction' else UniFormer2D)
