@@ -4,6 +4,7 @@ from typing import Dict
 
 import pytest
 import torch
+import torch.nn as nn
 
 OFFICIAL_KEYS = Path(__file__).parent / 'data' / 'official_keys'
 
@@ -25,6 +26,22 @@ def fabricate_official_state_dict(name: str, seed: int = 0) -> Dict[str, torch.T
 
 def official_param_count(name: str) -> int:
     return json.loads((OFFICIAL_KEYS / f'{name}.json').read_text())['params']
+
+
+def count_params(module: nn.Module) -> int:
+    return sum(p.numel() for p in module.parameters())
+
+
+def randomize_(module: nn.Module, seed: int = 1) -> None:
+    """Random weights and BatchNorm statistics, so that no layer is an identity by accident."""
+    generator = torch.Generator().manual_seed(seed)
+    with torch.no_grad():
+        for name, tensor in module.state_dict().items():
+            if name.endswith('num_batches_tracked'):
+                continue
+            values = torch.rand(tensor.shape, generator=generator) + 0.5 if name.endswith('running_var') \
+                else torch.randn(tensor.shape, generator=generator) * 0.1
+            tensor.copy_(values)
 
 
 @pytest.fixture(autouse=True)

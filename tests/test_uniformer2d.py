@@ -2,29 +2,13 @@
 import pytest
 import torch
 import torch.nn as nn
-from conftest import fabricate_official_state_dict, official_param_count
+from conftest import count_params, fabricate_official_state_dict, official_param_count, randomize_
 from reference_uniformer import RefUniFormer
 
 from uniformer_mm import UniFormer2D
 from uniformer_mm.models.backbones.uniformer import AttentionBlock, LocalBlock
 
 TINY = dict(depths=(1, 1, 5, 1), embed_dims=(16, 32, 64, 64), head_dim=16)
-
-
-def count_params(module: nn.Module) -> int:
-    return sum(p.numel() for p in module.parameters())
-
-
-def randomize_(module: nn.Module, seed: int = 1) -> None:
-    """Random weights and BatchNorm statistics, so that no layer is an identity by accident."""
-    generator = torch.Generator().manual_seed(seed)
-    with torch.no_grad():
-        for name, tensor in module.state_dict().items():
-            if name.endswith('num_batches_tracked'):
-                continue
-            values = torch.rand(tensor.shape, generator=generator) + 0.5 if name.endswith('running_var') \
-                else torch.randn(tensor.shape, generator=generator) * 0.1
-            tensor.copy_(values)
 
 
 def block_kinds(model: UniFormer2D, stage: int):

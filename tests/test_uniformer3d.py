@@ -2,10 +2,9 @@
 import pytest
 import torch
 import torch.nn as nn
-from conftest import fabricate_official_state_dict, official_param_count
+from conftest import count_params, fabricate_official_state_dict, official_param_count, randomize_
 from mmengine.registry import DefaultScope
 from reference_uniformer import RefUniFormer3D
-from test_uniformer2d import count_params, randomize_
 
 from uniformer_mm import CheckpointMismatchError, UniFormer2D, UniFormer3D
 from uniformer_mm.models.backbones.checkpoint_loading import inflate_2d_to_3d, load_pretrained
