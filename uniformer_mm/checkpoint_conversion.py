@@ -5,7 +5,8 @@ so that ``mim test ... --checkpoint`` evaluates an official model as released.
 """
 from typing import Dict, Mapping
 
-from .models.backbones.checkpoint_loading import describe_layout, extract_state_dict, load_state_dict_strictly
+from .models.backbones.checkpoint_loading import (describe_layout, extract_state_dict, load_state_dict_strictly,
+                                                 read_depths)
 from .models.backbones.uniformer import UniFormer3D
 
 
@@ -21,7 +22,7 @@ def slowfast_video_to_mmaction(checkpoint: Mapping) -> Dict[str, dict]:
                          + describe_layout(state_dict))
     backbone = {k: v for k, v in state_dict.items() if not k.startswith('head.')}
     archs = {tuple(s['depths']): name for name, s in UniFormer3D.arch_zoo.items()}
-    depths = tuple(len({k.split('.')[1] for k in backbone if k.startswith(f'blocks{i}.')}) for i in range(1, 5))
+    depths = read_depths(backbone)
     if depths not in archs:
         raise ValueError(f'no UniFormer3D arch has depths {depths}; known: {sorted(archs)}')
     load_state_dict_strictly(UniFormer3D(arch=archs[depths]), backbone, lambda missing, unexpected: {},

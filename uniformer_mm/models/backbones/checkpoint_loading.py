@@ -57,12 +57,17 @@ def extract_state_dict(checkpoint: Mapping) -> Tuple[Dict[str, torch.Tensor], Li
     return dict(state_dict), notes
 
 
-def describe_layout(state_dict: Mapping[str, torch.Tensor]) -> str:
-    """Reads the architecture a UniFormer state dict was saved from: depths, widths, stem, layer scale."""
+def read_depths(state_dict: Mapping[str, torch.Tensor]) -> Tuple[int, ...]:
+    """The number of blocks of each of the four stages in a UniFormer state dict (0 where a stage is absent)."""
     depths = []
     for stage in range(1, 5):
         indices = {int(m.group(1)) for k in state_dict if (m := re.match(rf'blocks{stage}\.(\d+)\.', k))}
         depths.append(max(indices) + 1 if indices else 0)
+    return tuple(depths)
+
+
+def describe_layout(state_dict: Mapping[str, torch.Tensor]) -> str:
+    """Reads the architecture a UniFormer state dict was saved from: depths, widths, stem, layer scale."""
     widths = []
     for stage in range(1, 5):
         weights = [v for k, v in state_dict.items()
@@ -72,7 +77,7 @@ def describe_layout(state_dict: Mapping[str, torch.Tensor]) -> str:
     kind = ('conv stem' if 'patch_embed1.proj.0.weight' in state_dict else
             f'{stem.dim() - 2}D patch stem' if stem is not None else 'no stem')
     layer_scale = any(k.endswith('gamma_1') for k in state_dict)
-    return (f'depths {tuple(depths)}, embed_dims {tuple(widths)}, {kind}, '
+    return (f'depths {read_depths(state_dict)}, embed_dims {tuple(widths)}, {kind}, '
             f"{'with' if layer_scale else 'no'} layer scale")
 
 
