@@ -1,0 +1,15 @@
+# Top-down heatmap pose estimation, UniFormer-B (global stage 3), COCO keypoints 384x288: the
+# reference recipe (76.7 AP published): 256 images per step (32 per GPU x 8 GPUs), lr 5e-4.
+_base_ = './td-hm_uniformer-s_8xb128-210e_coco-384x288.py'
+
+pretrained = 'checkpoints/uniformer_base_in1k.pth'
+
+model = dict(
+    backbone=dict(
+        arch='base',
+        drop_path_rate=0.5,
+        init_cfg=dict(type='Pretrained', checkpoint=pretrained)))
+
+train_dataloader = dict(batch_size=32)
+optim_wrapper = dict(optimizer=dict(lr=5e-4))
+auto_scale_lr = dict(base_batch_size=256)

@@ -1,0 +1,11 @@
+# Semantic FPN 80k, UniFormer-B with hybrid stage 3 (window 14), ADE20K 512x512: the reference
+# recipe (47.0 mIoU published).
+_base_ = './fpn_uniformer-s-h14_8xb4-80k_ade20k-512x512.py'
+
+pretrained = 'checkpoints/uniformer_base_in1k.pth'
+
+model = dict(
+    backbone=dict(
+        arch='base',
+        drop_path_rate=0.2,
+        init_cfg=dict(type='Pretrained', checkpoint=pretrained)))

@@ -1,0 +1,11 @@
+# UperNet 160k, UniFormer-B with hybrid stage 3 (window 14), ADE20K 512x512: the reference recipe
+# (48.9 mIoU single-scale, 50.0 multi-scale published).
+_base_ = './upernet_uniformer-s-h14_8xb2-160k_ade20k-512x512.py'
+
+pretrained = 'checkpoints/uniformer_base_in1k.pth'
+
+model = dict(
+    backbone=dict(
+        arch='base',
+        drop_path_rate=0.4,
+        init_cfg=dict(type='Pretrained', checkpoint=pretrained)))
