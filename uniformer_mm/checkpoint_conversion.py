@@ -1,12 +1,14 @@
 """Converting official UniFormer checkpoints into whole OpenMMLab 2.0 model checkpoints.
 
-``init_cfg`` loads the backbone part of any official checkpoint; these conversions also carry the classifier,
-so that ``mim test ... --checkpoint`` evaluates an official model as released.
+``init_cfg`` loads the backbone part of any official checkpoint; these conversions carry the whole model (heads,
+necks, classifier), so that ``mim test ... --checkpoint`` evaluates an official model as released.
 """
 from typing import Dict, Mapping
 
-from .models.backbones.checkpoint_loading import (describe_layout, extract_state_dict, load_state_dict_strictly,
-                                                 read_depths)
+import torch.nn as nn
+
+from .models.backbones.checkpoint_loading import (CheckpointMismatchError, describe_layout, extract_state_dict,
+                                                 format_keys, load_state_dict_strictly, read_depths)
 from .models.backbones.uniformer import UniFormer3D
 
 
@@ -32,3 +34,53 @@ def slowfast_video_to_mmaction(checkpoint: Mapping) -> Dict[str, dict]:
     converted['cls_head.fc_cls.bias'] = state_dict['head.bias']
     return dict(state_dict=converted, meta=dict(converted_from='PySlowFast UniFormer', arch=archs[depths],
                                                 num_classes=int(state_dict['head.weight'].shape[0])))
+
+
+def openmmlab1_to_openmmlab2(checkpoint: Mapping, model: nn.Module) -> Dict[str, dict]:
+    """A reference-release downstream checkpoint (mmdet 2.x, mmseg 0.x, mmpose 0.x) as one of ``model``.
+
+    The official COCO / ADE20K / pose releases are OpenMMLab 1.x checkpoints (``{'state_dict': ..., 'meta': ...}``)
+    of the whole model. Their tensors are loaded into ``model``, built from the matching OpenMMLab 2.0 config,
+    through its own ``load_state_dict``, so the renames OpenMMLab 2.0 ships as load hooks apply (mmpose 1.x:
+    ``keypoint_head.`` -> ``head.``, and the old ``final_layer`` split); mmdet 3.x and mmseg 1.x kept the key
+    names of these models. Every tensor must then have found its place and every model tensor must have been
+    filled, or :class:`CheckpointMismatchError` names the keys.
+
+    Args:
+        checkpoint (Mapping): What ``torch.load`` returned for the official file.
+        model (nn.Module): The OpenMMLab 2.0 model (e.g. ``MODELS.build(cfg.model)``); it receives the weights.
+
+    Returns:
+        dict: ``{'state_dict': ..., 'meta': ...}`` in the new layout; ``meta.dataset_meta.classes`` carries the
+        old ``meta.CLASSES`` when present.
+    """
+    if not isinstance(checkpoint, Mapping) or not isinstance(checkpoint.get('state_dict'), Mapping):
+        found = sorted(checkpoint) if isinstance(checkpoint, Mapping) else type(checkpoint).__name__
+        raise CheckpointMismatchError(
+            f"an OpenMMLab 1.x checkpoint keeps its tensors under 'state_dict'; found {found}")
+    state_dict = {k[len('module.'):] if k.startswith('module.') else k: v
+                  for k, v in checkpoint['state_dict'].items()}
+    try:
+        result = model.load_state_dict(state_dict, strict=False)
+    except RuntimeError as error:  # torch lists every tensor whose shape differs
+        raise CheckpointMismatchError(
+            f'{error}\nThe checkpoint backbone has {describe_layout(_backbone_part(state_dict))}; the model has '
+            f'{describe_layout(_backbone_part(model.state_dict()))}.') from error
+    if result.missing_keys or result.unexpected_keys:
+        problems = []
+        if result.missing_keys:
+            problems.append(f'missing from the checkpoint: {format_keys(result.missing_keys)}')
+        if result.unexpected_keys:
+            problems.append(f'not in the model: {format_keys(result.unexpected_keys)}')
+        raise CheckpointMismatchError(f'the checkpoint does not fit {type(model).__name__}:\n  '
+                                      + '\n  '.join(problems) + '\nIs the config the one the checkpoint was '
+                                      'trained with (arch, head, number of classes)?')
+    meta = dict(converted_from='OpenMMLab 1.x')
+    old_meta = checkpoint.get('meta') or {}
+    if old_meta.get('CLASSES') is not None:
+        meta['dataset_meta'] = dict(classes=tuple(old_meta['CLASSES']))
+    return dict(state_dict=model.state_dict(), meta=meta)
+
+
+def _backbone_part(state_dict: Mapping) -> Dict:
+    return {k[len('backbone.'):]: v for k, v in state_dict.items() if k.startswith('backbone.')}

@@ -44,7 +44,7 @@ def extract_state_dict(checkpoint: Mapping) -> Tuple[Dict[str, torch.Tensor], Li
     if non_tensors:
         raise CheckpointMismatchError(
             f'no state dict found: expected tensors at the top level or under one of {_WRAPPER_KEYS}, '
-            f'got non-tensor entries {_listed(non_tensors)}')
+            f'got non-tensor entries {format_keys(non_tensors)}')
     if any(k.startswith('module.') for k in state_dict):
         state_dict = {k[len('module.'):] if k.startswith('module.') else k: v for k, v in state_dict.items()}
         notes.append("removed the 'module.' prefix")
@@ -81,7 +81,8 @@ def describe_layout(state_dict: Mapping[str, torch.Tensor]) -> str:
             f"{'with' if layer_scale else 'no'} layer scale")
 
 
-def _listed(keys: List[str]) -> str:
+def format_keys(keys: List[str]) -> str:
+    """The first keys of a list, comma separated, with the total when some are left out."""
     shown = ', '.join(keys[:_MAX_LISTED])
     return f'{shown}, ... ({len(keys)} in all)' if len(keys) > _MAX_LISTED else shown
 
@@ -146,11 +147,11 @@ def load_state_dict_strictly(model: nn.Module,
         if mismatched:
             shapes = [f'{k} (checkpoint {tuple(state_dict[k].shape)}, model {tuple(own[k].shape)})'
                       for k in mismatched]
-            problems.append(f'shape mismatch: {_listed(shapes)}')
+            problems.append(f'shape mismatch: {format_keys(shapes)}')
         if unexplained_missing:
-            problems.append(f'missing from the checkpoint: {_listed(unexplained_missing)}')
+            problems.append(f'missing from the checkpoint: {format_keys(unexplained_missing)}')
         if unexplained_unexpected:
-            problems.append(f'not in the model: {_listed(unexplained_unexpected)}')
+            problems.append(f'not in the model: {format_keys(unexplained_unexpected)}')
         raise CheckpointMismatchError(
             f'{source} does not fit {type(model).__name__}:\n  ' + '\n  '.join(problems) +
             f'\nThe checkpoint has {describe_layout(state_dict)}; the model has {describe_layout(own)}. '
@@ -163,7 +164,7 @@ def load_state_dict_strictly(model: nn.Module,
     for key in missing + unexpected:
         by_reason.setdefault(reasons[key], []).append(key)
     lines = [f'loaded {len(loadable)} tensors from {source}']
-    lines += [f'  {"kept initialised" if keys[0] in missing else "unused"}: {_listed(keys)} ({reason})'
+    lines += [f'  {"kept initialised" if keys[0] in missing else "unused"}: {format_keys(keys)} ({reason})'
               for reason, keys in by_reason.items()]
     print_log('\n'.join(lines), logger='current')
     return dict(loaded=list(loadable), missing=missing, unused=unexpected)

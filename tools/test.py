@@ -1,0 +1,44 @@
+"""Evaluates any shipped config (mmdet, mmseg, mmpose or mmaction2) with mmengine's Runner.
+
+With ``--checkpoint`` this is what ``mim test`` does. Without it, the model is evaluated as initialised
+(``init_weights``, i.e. what training would start from): the untrained baseline a toy training must beat.
+Distributed CPU-only runs work as in ``tools/train.py``.
+
+Example:
+    python tools/test.py configs/mmseg/toy/fpn_uniformer-s-h14_toy-shapes-160x160.py --work-dir work_dirs/untrained
+"""
+import argparse
+from pathlib import Path
+
+from mmengine.config import Config, DictAction
+from mmengine.runner import Runner
+
+from uniformer_mm.launch import prepare_distributed
+
+
+def parse_args() -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument('config')
+    parser.add_argument('--checkpoint', help='weights to evaluate; none evaluates the initialised model')
+    parser.add_argument('--work-dir', help='defaults to work_dirs/{config name}')
+    parser.add_argument('--cfg-options', nargs='+', action=DictAction, help='key=value overrides of the config')
+    parser.add_argument('--launcher', choices=['none', 'pytorch', 'slurm', 'mpi'], default='none')
+    return parser.parse_args()
+
+
+def main() -> None:
+    args = parse_args()
+    cfg = Config.fromfile(args.config)
+    if args.cfg_options:
+        cfg.merge_from_dict(args.cfg_options)
+    cfg.work_dir = args.work_dir or cfg.get('work_dir') or str(Path('work_dirs') / Path(args.config).stem)
+    cfg.load_from = args.checkpoint
+    prepare_distributed(cfg, args.launcher)
+    runner = Runner.from_cfg(cfg)
+    if args.checkpoint is None:
+        runner.model.init_weights()
+    runner.test()
+
+
+if __name__ == '__main__':
+    main()

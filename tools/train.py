@@ -1,0 +1,44 @@
+"""Trains any shipped config (mmdet, mmseg, mmpose or mmaction2) with mmengine's Runner.
+
+The same as the codebases' own ``tools/train.py`` (which ``mim train`` runs) for the options below, plus
+distributed runs on CPU-only machines (gloo), see :mod:`uniformer_mm.launch`. Use it through
+``tools/dist_train.sh`` for several processes.
+
+Example:
+    python tools/train.py configs/mmseg/toy/fpn_uniformer-s-h14_toy-shapes-160x160.py --work-dir work_dirs/seg
+"""
+import argparse
+from pathlib import Path
+
+from mmengine.config import Config, DictAction
+from mmengine.runner import Runner
+
+from uniformer_mm.launch import prepare_distributed
+
+
+def parse_args() -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument('config')
+    parser.add_argument('--work-dir', help='defaults to work_dirs/{config name}')
+    parser.add_argument('--resume', nargs='?', const='auto',
+                        help='resume from this checkpoint, or from the latest one in the work dir if none is given')
+    parser.add_argument('--cfg-options', nargs='+', action=DictAction, help='key=value overrides of the config')
+    parser.add_argument('--launcher', choices=['none', 'pytorch', 'slurm', 'mpi'], default='none')
+    return parser.parse_args()
+
+
+def main() -> None:
+    args = parse_args()
+    cfg = Config.fromfile(args.config)
+    if args.cfg_options:
+        cfg.merge_from_dict(args.cfg_options)
+    cfg.work_dir = args.work_dir or cfg.get('work_dir') or str(Path('work_dirs') / Path(args.config).stem)
+    if args.resume is not None:
+        cfg.resume = True
+        cfg.load_from = None if args.resume == 'auto' else args.resume
+    prepare_distributed(cfg, args.launcher)
+    Runner.from_cfg(cfg).train()
+
+
+if __name__ == '__main__':
+    main()
