@@ -93,6 +93,8 @@ def test_mmpose0_topdown_checkpoint_converts_and_predicts_the_same_heatmaps(tmp_
     result = _convert(tmp_path, _old_checkpoint(backbone, head), config)
     assert result.returncode == 0, result.stderr[-3000:]
     assert f'fits {config}' in result.stdout
+    assert 'backbone.norm1.weight' in result.stdout + result.stderr  # left out, and said so
+    assert 'output norm of a stage not in out_indices' in result.stdout + result.stderr
 
     model = build_model_from_config(config).eval()
     converted = torch.load(tmp_path / 'new.pth')['state_dict']

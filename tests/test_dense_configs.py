@@ -2,6 +2,7 @@
 from pathlib import Path
 
 import pytest
+import torch
 from mmengine.config import Config
 
 from uniformer_mm import UniFormer2D
@@ -102,7 +103,10 @@ def test_pose_recipe(config, input_size, sigma, lr):
     cfg = Config.fromfile(str(ROOT / 'configs/mmpose' / config))
     assert cfg.model.backbone.out_indices == (3, )
     assert (cfg.model.head.type, cfg.model.head.in_channels, cfg.model.head.out_channels) == ('HeatmapHead', 512, 17)
-    assert cfg.model.head.deconv_out_channels == (256, 256, 256)
+    head = build_model_from_config(cfg).head
+    deconvs = [m for m in head.deconv_layers if isinstance(m, torch.nn.ConvTranspose2d)]
+    assert [(m.out_channels, m.kernel_size, m.stride) for m in deconvs] == [(256, (4, 4), (2, 2))] * 3
+    assert head.final_layer.kernel_size == (1, 1)
     assert (cfg.codec.input_size, cfg.codec.sigma) == (input_size, sigma)
     assert cfg.optim_wrapper.type == 'AmpOptimWrapper'
     assert cfg.optim_wrapper.optimizer == dict(type='AdamW', lr=lr, betas=(0.9, 0.999), weight_decay=0.01)

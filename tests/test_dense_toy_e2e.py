@@ -5,6 +5,7 @@ Each run is a few iterations (a smoke test sized for CI); the learning itself is
 main command (tools/demo.sh), not here.
 """
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -27,8 +28,9 @@ TOY = {
 }
 
 
-def run(args, cwd: Path) -> str:
-    result = subprocess.run([str(a) for a in args], cwd=cwd, capture_output=True, text=True, timeout=900)
+def run(args, cwd: Path, env: dict = None) -> str:
+    env = {**os.environ, **env} if env else None
+    result = subprocess.run([str(a) for a in args], cwd=cwd, capture_output=True, text=True, timeout=900, env=env)
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
     return result.stdout + result.stderr
 
@@ -79,7 +81,7 @@ def test_two_process_cpu_training_with_gloo(toy_root):
     config, short, checkpoint, _ = TOY['mmseg']
     work_dir = toy_root / 'work' / 'dist'
     output = run(['bash', ROOT / 'tools/dist_train.sh', config, 2, '--work-dir', work_dir, '--cfg-options', *short],
-                 cwd=toy_root)
+                 cwd=toy_root, env=dict(PYTHON=sys.executable, PORT='29517'))
     assert 'Distributed launcher: pytorch' in output and 'Distributed training: True' in output
     assert 'World size: 2' in output
     assert (work_dir / checkpoint).exists()

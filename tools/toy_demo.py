@@ -44,6 +44,11 @@ def newest_metrics(work_dir: Path) -> dict:
     return json.loads((runs[-1] / f'{runs[-1].name}.json').read_text())
 
 
+def shown(metrics: dict, key: str) -> str:
+    # mmdet's CocoMetric reports nothing when a model detects nothing at all, as an untrained one may.
+    return f'{metrics[key]:.3f}' if key in metrics else 'no dets'
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument('task', nargs='?', choices=sorted(TASKS), default='pose')
@@ -72,7 +77,7 @@ def main() -> None:
     print(f"| {'metric':<14} | untrained | trained |")
     print(f"|{'-' * 16}|-----------|---------|")
     for key in metric_keys:
-        print(f'| {key:<14} | {untrained[key]:9.3f} | {trained[key]:7.3f} |')
+        print(f'| {key:<14} | {shown(untrained, key):>9} | {shown(trained, key):>7} |')
 
 
 if __name__ == '__main__':

@@ -3,13 +3,14 @@
 ``init_cfg`` loads the backbone part of any official checkpoint; these conversions carry the whole model (heads,
 necks, classifier), so that ``mim test ... --checkpoint`` evaluates an official model as released.
 """
-from typing import Dict, Mapping
+from typing import Dict, List, Mapping
 
 import torch.nn as nn
+from mmengine.logging import print_log
 
 from .models.backbones.checkpoint_loading import (CheckpointMismatchError, describe_layout, extract_state_dict,
                                                  format_keys, load_state_dict_strictly, read_depths)
-from .models.backbones.uniformer import UniFormer3D
+from .models.backbones.uniformer import UniFormer3D, UniFormerBase
 
 
 def slowfast_video_to_mmaction(checkpoint: Mapping) -> Dict[str, dict]:
@@ -44,7 +45,9 @@ def openmmlab1_to_openmmlab2(checkpoint: Mapping, model: nn.Module) -> Dict[str,
     through its own ``load_state_dict``, so the renames OpenMMLab 2.0 ships as load hooks apply (mmpose 1.x:
     ``keypoint_head.`` -> ``head.``, and the old ``final_layer`` split); mmdet 3.x and mmseg 1.x kept the key
     names of these models. Every tensor must then have found its place and every model tensor must have been
-    filled, or :class:`CheckpointMismatchError` names the keys.
+    filled, or :class:`CheckpointMismatchError` names the keys. The one explained exception: output norms of
+    backbone stages the config does not output (the pose releases store ``norm1``..``norm4`` and use ``norm4``)
+    are left out, and logged.
 
     Args:
         checkpoint (Mapping): What ``torch.load`` returned for the official file.
@@ -66,20 +69,41 @@ def openmmlab1_to_openmmlab2(checkpoint: Mapping, model: nn.Module) -> Dict[str,
         raise CheckpointMismatchError(
             f'{error}\nThe checkpoint backbone has {describe_layout(_backbone_part(state_dict))}; the model has '
             f'{describe_layout(_backbone_part(model.state_dict()))}.') from error
-    if result.missing_keys or result.unexpected_keys:
+    # The official pose models keep the output norms of all four stages but use only the last one.
+    unused = _unused_by_backbone(model, result.unexpected_keys)
+    unexpected = [k for k in result.unexpected_keys if k not in unused]
+    if result.missing_keys or unexpected:
         problems = []
         if result.missing_keys:
             problems.append(f'missing from the checkpoint: {format_keys(result.missing_keys)}')
-        if result.unexpected_keys:
-            problems.append(f'not in the model: {format_keys(result.unexpected_keys)}')
+        if unexpected:
+            problems.append(f'not in the model: {format_keys(unexpected)}')
         raise CheckpointMismatchError(f'the checkpoint does not fit {type(model).__name__}:\n  '
                                       + '\n  '.join(problems) + '\nIs the config the one the checkpoint was '
                                       'trained with (arch, head, number of classes)?')
+    for reason, keys in _group_by_reason(unused).items():
+        print_log(f'left out {format_keys(keys)} ({reason})', logger='current')
     meta = dict(converted_from='OpenMMLab 1.x')
     old_meta = checkpoint.get('meta') or {}
     if old_meta.get('CLASSES') is not None:
         meta['dataset_meta'] = dict(classes=tuple(old_meta['CLASSES']))
     return dict(state_dict=model.state_dict(), meta=meta)
+
+
+def _unused_by_backbone(model: nn.Module, unexpected: List[str]) -> Dict[str, str]:
+    """``{key: reason}`` for the unexpected ``backbone.`` keys a UniFormer backbone explains as unused."""
+    backbone = getattr(model, 'backbone', None)
+    if not isinstance(backbone, UniFormerBase):
+        return {}
+    inner = [k[len('backbone.'):] for k in unexpected if k.startswith('backbone.')]
+    return {f'backbone.{k}': reason for k, reason in backbone._expected_load_gaps([], inner).items()}
+
+
+def _group_by_reason(reasons: Dict[str, str]) -> Dict[str, List[str]]:
+    grouped: Dict[str, List[str]] = {}
+    for key, reason in reasons.items():
+        grouped.setdefault(reason, []).append(key)
+    return grouped
 
 
 def _backbone_part(state_dict: Mapping) -> Dict:
