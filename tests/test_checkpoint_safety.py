@@ -3,6 +3,7 @@ import os
 import pickle
 import struct
 
+import numpy as np
 import pytest
 import torch
 import torch.nn as nn
@@ -53,6 +54,16 @@ def test_mmengine_checkpoint_reloads_with_weights_only(tmp_path):
     run(tmp_path, max_epochs=1)
     checkpoint = torch.load(tmp_path / 'epoch_1.pth', weights_only=True)
     assert {'meta', 'state_dict', 'message_hub', 'optimizer', 'param_schedulers'} <= checkpoint.keys()
+
+
+def test_dataset_meta_arrays_reload_with_weights_only(tmp_path):
+    # mmpose stores its keypoint metadata as numpy arrays of several dtypes in every checkpoint's meta.
+    dataset_meta = dict(keypoint_colors=np.zeros((17, 3), np.uint8), sigmas=np.full(17, 0.05, np.float32),
+                        flip_indices=np.arange(17), visible=np.ones(17, np.bool_))
+    torch.save(dict(meta=dict(dataset_meta=dataset_meta)), tmp_path / 'pose.pth')
+    loaded = torch.load(tmp_path / 'pose.pth', weights_only=True)['meta']['dataset_meta']
+    for key, value in dataset_meta.items():
+        assert loaded[key].dtype == value.dtype and np.array_equal(loaded[key], value)
 
 
 def test_resume_continues_an_interrupted_run(tmp_path):

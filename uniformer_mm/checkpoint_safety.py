@@ -3,7 +3,8 @@
 mmengine 0.10.7 calls ``torch.load`` without ``weights_only``; since torch 2.6 that means ``weights_only=True``,
 which refuses mmengine's own checkpoints (``--resume``, ``test.py --checkpoint``) because their message hub holds
 ``HistoryBuffer`` objects with numpy arrays and scalars. We allow-list exactly the globals those checkpoints
-hold (measured on a checkpoint saved by mmengine's Runner); any other global is still refused.
+hold (measured on checkpoints saved by mmengine's Runner for mmdet, mmseg, mmpose and mmaction2); any other
+global is still refused.
 """
 from typing import List
 
@@ -23,11 +24,10 @@ def mmengine_checkpoint_globals() -> List[object]:
         np.dtype,
         np.zeros(1).__reduce__()[0],  # numpy's array reconstructor (module path differs in numpy 1 and 2)
         np.float64(0).__reduce__()[0],  # numpy's scalar constructor
-        # The dtypes of the logged values: Python floats and ints, and 32-bit numpy or torch scalars.
-        type(np.dtype(np.float64)),
-        type(np.dtype(np.float32)),
-        type(np.dtype(np.int64)),
-        type(np.dtype(np.int32)),
+        # The dtype classes of the logged values and of the arrays in ``meta.dataset_meta`` (mmpose keeps
+        # keypoint colours as uint8, OKS sigmas as float32, ...): plain type descriptors, nothing callable.
+        *(type(np.dtype(t)) for t in (np.float64, np.float32, np.float16, np.int64, np.int32, np.int16, np.int8,
+                                      np.uint64, np.uint32, np.uint16, np.uint8, np.bool_)),
     ]
 
 
