@@ -5,7 +5,7 @@ from mmengine.config import Config
 from mmengine.model import convert_sync_batchnorm
 from mmengine.registry import MODEL_WRAPPERS
 
-from uniformer_mm.launch import CPUDistributedDataParallel, prepare_distributed
+from uniformer_mm.launch import CPUDistributedDataParallel, load_run_config, prepare_distributed
 from uniformer_mm.models import build_model_from_config
 
 pytestmark = pytest.mark.skipif(torch.cuda.is_available(), reason='the CPU path only applies without a GPU')
@@ -40,3 +40,11 @@ def test_sync_bn_option_converts_every_backbone_batchnorm():
     converted = convert_sync_batchnorm(model, implementation='torch')
     synced = [n for n, m in converted.backbone.named_modules() if isinstance(m, torch.nn.SyncBatchNorm)]
     assert synced == batchnorms
+
+
+def test_run_config_takes_overrides_and_a_default_work_dir():
+    config = 'configs/mmseg/toy/fpn_uniformer-s-h14_toy-shapes-160x160.py'
+    cfg = load_run_config(config, cfg_options={'train_cfg.max_iters': 3})
+    assert cfg.train_cfg.max_iters == 3
+    assert cfg.work_dir == 'work_dirs/fpn_uniformer-s-h14_toy-shapes-160x160'
+    assert load_run_config(config, work_dir='elsewhere').work_dir == 'elsewhere'

@@ -8,12 +8,11 @@ Example:
     python tools/test.py configs/mmseg/toy/fpn_uniformer-s-h14_toy-shapes-160x160.py --work-dir work_dirs/untrained
 """
 import argparse
-from pathlib import Path
 
-from mmengine.config import Config, DictAction
+from mmengine.config import DictAction
 from mmengine.runner import Runner
 
-from uniformer_mm.launch import prepare_distributed
+from uniformer_mm.launch import load_run_config, prepare_distributed
 
 
 def parse_args() -> argparse.Namespace:
@@ -28,10 +27,7 @@ def parse_args() -> argparse.Namespace:
 
 def main() -> None:
     args = parse_args()
-    cfg = Config.fromfile(args.config)
-    if args.cfg_options:
-        cfg.merge_from_dict(args.cfg_options)
-    cfg.work_dir = args.work_dir or cfg.get('work_dir') or str(Path('work_dirs') / Path(args.config).stem)
+    cfg = load_run_config(args.config, args.work_dir, args.cfg_options)
     cfg.load_from = args.checkpoint
     prepare_distributed(cfg, args.launcher)
     runner = Runner.from_cfg(cfg)

@@ -8,12 +8,11 @@ Example:
     python tools/train.py configs/mmseg/toy/fpn_uniformer-s-h14_toy-shapes-160x160.py --work-dir work_dirs/seg
 """
 import argparse
-from pathlib import Path
 
-from mmengine.config import Config, DictAction
+from mmengine.config import DictAction
 from mmengine.runner import Runner
 
-from uniformer_mm.launch import prepare_distributed
+from uniformer_mm.launch import load_run_config, prepare_distributed
 
 
 def parse_args() -> argparse.Namespace:
@@ -29,10 +28,7 @@ def parse_args() -> argparse.Namespace:
 
 def main() -> None:
     args = parse_args()
-    cfg = Config.fromfile(args.config)
-    if args.cfg_options:
-        cfg.merge_from_dict(args.cfg_options)
-    cfg.work_dir = args.work_dir or cfg.get('work_dir') or str(Path('work_dirs') / Path(args.config).stem)
+    cfg = load_run_config(args.config, args.work_dir, args.cfg_options)
     if args.resume is not None:
         cfg.resume = True
         cfg.load_from = None if args.resume == 'auto' else args.resume

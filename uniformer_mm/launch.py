@@ -1,4 +1,5 @@
-"""Distributed launch on machines without a GPU.
+"""Running shipped configs from tools/train.py and tools/test.py: loading a config, and distributed launch on
+machines without a GPU.
 
 mmengine's ``pytorch`` launcher assumes CUDA: it calls ``torch.cuda.set_device(LOCAL_RANK)`` before
 ``init_process_group`` and wraps the model in DDP with ``device_ids=[LOCAL_RANK]``, both of which fail on a CPU-only
@@ -7,6 +8,8 @@ machine. :func:`prepare_distributed` opens the gloo process group itself (mmengi
 changes nothing and mmengine's own set-up applies (NCCL, one GPU per process, ``sync_bn`` as configured).
 """
 import os
+from pathlib import Path
+from typing import Optional
 
 import torch
 import torch.distributed as dist
@@ -32,6 +35,15 @@ class CPUDistributedDataParallel(MMDistributedDataParallel):
                       '(torch synchronises BatchNorm only on accelerators)', logger='current')
             module = revert_sync_batchnorm(module)
         super().__init__(module=module, **kwargs)
+
+
+def load_run_config(config: str, work_dir: Optional[str] = None, cfg_options: Optional[dict] = None) -> Config:
+    """Loads a config with ``--cfg-options`` overrides and a work dir (default ``work_dirs/{config name}``)."""
+    cfg = Config.fromfile(config)
+    if cfg_options:
+        cfg.merge_from_dict(cfg_options)
+    cfg.work_dir = work_dir or cfg.get('work_dir') or str(Path('work_dirs') / Path(config).stem)
+    return cfg
 
 
 def prepare_distributed(cfg: Config, launcher: str) -> None:
