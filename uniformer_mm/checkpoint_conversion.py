@@ -9,7 +9,8 @@ import torch.nn as nn
 from mmengine.logging import print_log
 
 from .models.backbones.checkpoint_loading import (CheckpointMismatchError, describe_layout, extract_state_dict,
-                                                 format_keys, load_state_dict_strictly, read_depths)
+                                                 format_keys, group_by_reason, load_state_dict_strictly,
+                                                 read_depths)
 from .models.backbones.uniformer import UniFormer3D, UniFormerBase
 
 
@@ -81,7 +82,7 @@ def openmmlab1_to_openmmlab2(checkpoint: Mapping, model: nn.Module) -> Dict[str,
         raise CheckpointMismatchError(f'the checkpoint does not fit {type(model).__name__}:\n  '
                                       + '\n  '.join(problems) + '\nIs the config the one the checkpoint was '
                                       'trained with (arch, head, number of classes)?')
-    for reason, keys in _group_by_reason(unused).items():
+    for reason, keys in group_by_reason(unused).items():
         print_log(f'left out {format_keys(keys)} ({reason})', logger='current')
     meta = dict(converted_from='OpenMMLab 1.x')
     old_meta = checkpoint.get('meta') or {}
@@ -97,13 +98,6 @@ def _unused_by_backbone(model: nn.Module, unexpected: List[str]) -> Dict[str, st
         return {}
     inner = [k[len('backbone.'):] for k in unexpected if k.startswith('backbone.')]
     return {f'backbone.{k}': reason for k, reason in backbone._expected_load_gaps([], inner).items()}
-
-
-def _group_by_reason(reasons: Dict[str, str]) -> Dict[str, List[str]]:
-    grouped: Dict[str, List[str]] = {}
-    for key, reason in reasons.items():
-        grouped.setdefault(reason, []).append(key)
-    return grouped
 
 
 def _backbone_part(state_dict: Mapping) -> Dict:

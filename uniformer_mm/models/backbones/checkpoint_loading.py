@@ -87,6 +87,14 @@ def format_keys(keys: List[str]) -> str:
     return f'{shown}, ... ({len(keys)} in all)' if len(keys) > _MAX_LISTED else shown
 
 
+def group_by_reason(reasons: Dict[str, str]) -> Dict[str, List[str]]:
+    """``{key: reason}`` as ``{reason: [keys]}``, in key order, for one log line per reason."""
+    grouped: Dict[str, List[str]] = {}
+    for key, reason in reasons.items():
+        grouped.setdefault(reason, []).append(key)
+    return grouped
+
+
 def inflate_2d_to_3d(state_dict: Dict[str, torch.Tensor],
                      target: Mapping[str, torch.Tensor],
                      mode: str = 'avg') -> Dict[str, torch.Tensor]:
@@ -160,9 +168,7 @@ def load_state_dict_strictly(model: nn.Module,
 
     loadable = {k: v for k, v in state_dict.items() if k in own}
     model.load_state_dict(loadable, strict=False)
-    by_reason: Dict[str, List[str]] = {}
-    for key in missing + unexpected:
-        by_reason.setdefault(reasons[key], []).append(key)
+    by_reason = group_by_reason({key: reasons[key] for key in missing + unexpected})
     lines = [f'loaded {len(loadable)} tensors from {source}']
     lines += [f'  {"kept initialised" if keys[0] in missing else "unused"}: {format_keys(keys)} ({reason})'
               for reason, keys in by_reason.items()]
