@@ -4,13 +4,14 @@
 Each run is a few iterations (a smoke test sized for CI); the learning itself is measured by the README's
 main command (tools/demo.sh), not here.
 """
-import json
 import os
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
+
+from uniformer_mm.launch import newest_test_metrics
 
 ROOT = Path(__file__).resolve().parents[1]
 MIM = str(Path(sys.executable).parent / 'mim')
@@ -35,12 +36,6 @@ def run(args, cwd: Path, env: dict = None) -> str:
     return result.stdout + result.stderr
 
 
-def last_metrics(work_dir: Path) -> dict:
-    """The metrics of the newest run in a work dir (mmengine writes them to {timestamp}/{timestamp}.json)."""
-    run_dir = sorted(d for d in work_dir.iterdir() if d.is_dir() and (d / f'{d.name}.json').exists())[-1]
-    return json.loads((run_dir / f'{run_dir.name}.json').read_text())
-
-
 @pytest.fixture(scope='module')
 def toy_root(tmp_path_factory) -> Path:
     """A folder holding data/toy_dense (the toy configs' data root), used as the working directory."""
@@ -58,7 +53,7 @@ def test_mim_train_then_mim_test(toy_root, codebase):
     assert (work_dir / checkpoint).exists()
     output = run([MIM, 'test', codebase, config, '--checkpoint', work_dir / checkpoint, '--work-dir', work_dir],
                  cwd=toy_root)
-    metrics = last_metrics(work_dir)
+    metrics = newest_test_metrics(work_dir)
     for key in metric_keys:
         assert key in metrics and key in output
         assert metrics[key] >= 0 or metrics[key] == -1  # COCO reports -1 where a category has no instance
@@ -95,4 +90,4 @@ def test_untrained_baseline_is_evaluated_without_a_checkpoint(toy_root):
     work_dir = toy_root / 'work' / 'untrained'
     output = run([sys.executable, ROOT / 'tools/test.py', config, '--work-dir', work_dir], cwd=toy_root)
     assert 'load checkpoint' not in output.lower()
-    assert 0 <= last_metrics(work_dir)['mIoU'] <= 100
+    assert 0 <= newest_test_metrics(work_dir)['mIoU'] <= 100

@@ -72,12 +72,12 @@ def run_worker(spec: dict) -> dict:
 
 
 def last_accuracy(work_dir: Path) -> str:
-    """The 'acc/top1' of the newest ``mim test`` run in a work dir (mmengine writes it to {run}/{run}.json)."""
-    for result in sorted(work_dir.glob('*/*.json'), reverse=True):
-        values = [json.loads(line)['acc/top1'] for line in result.read_text().splitlines() if 'acc/top1' in line]
-        if values:
-            return f'{values[-1]:.3f}'
-    return '-'
+    """The 'acc/top1' of the newest ``mim test`` run in a work dir, '-' if there is none."""
+    from uniformer_mm.launch import newest_test_metrics  # keeps torch out of the parent process until here
+    try:
+        return f"{newest_test_metrics(work_dir, 'acc/top1')['acc/top1']:.3f}"
+    except FileNotFoundError:
+        return '-'
 
 
 def main() -> None:

@@ -13,11 +13,12 @@ Example:
     python tools/toy_demo.py pose
 """
 import argparse
-import json
 import subprocess
 import sys
 import time
 from pathlib import Path
+
+from uniformer_mm.launch import newest_test_metrics
 
 ROOT = Path(__file__).resolve().parents[1]
 TASKS = {
@@ -36,12 +37,6 @@ def run(args: list, log: Path) -> None:
     if result.returncode != 0:
         sys.exit(f"{' '.join(map(str, args))} failed (exit {result.returncode}); the end of {log}:\n"
                  + log.read_text()[-3000:])
-
-
-def newest_metrics(work_dir: Path) -> dict:
-    """The metrics mmengine wrote for the newest test run in a work dir ({timestamp}/{timestamp}.json)."""
-    runs = sorted(d for d in work_dir.iterdir() if (d / f'{d.name}.json').exists())
-    return json.loads((runs[-1] / f'{runs[-1].name}.json').read_text())
 
 
 def shown(metrics: dict, key: str) -> str:
@@ -63,7 +58,7 @@ def main() -> None:
     print(f'{args.task}: {config} on {DATA.relative_to(ROOT)} (logs in {work_dir.relative_to(ROOT)}/)', flush=True)
 
     run([sys.executable, 'tools/test.py', config, '--work-dir', work_dir / 'untrained'], work_dir / 'untrained.log')
-    untrained = newest_metrics(work_dir / 'untrained')
+    untrained = newest_test_metrics(work_dir / 'untrained')
 
     start = time.perf_counter()
     run([mim, 'train', codebase, config, '--work-dir', work_dir / 'train'], work_dir / 'train.log')
@@ -71,7 +66,7 @@ def main() -> None:
     checkpoint = (work_dir / 'train' / 'last_checkpoint').read_text().strip()
     run([mim, 'test', codebase, config, '--checkpoint', checkpoint, '--work-dir', work_dir / 'test'],
         work_dir / 'test.log')
-    trained = newest_metrics(work_dir / 'test')
+    trained = newest_test_metrics(work_dir / 'test')
 
     print(f'trained for {minutes:.1f} min (mim train), evaluated {Path(checkpoint).name} (mim test)')
     print(f"| {'metric':<14} | untrained | trained |")

@@ -1,5 +1,5 @@
-"""Running shipped configs from tools/train.py and tools/test.py: loading a config, and distributed launch on
-machines without a GPU.
+"""Running shipped configs from the tools: loading a config, distributed launch on machines without a GPU, and
+reading back the metrics a test run wrote.
 
 mmengine's ``pytorch`` launcher assumes CUDA: it calls ``torch.cuda.set_device(LOCAL_RANK)`` before
 ``init_process_group`` and wraps the model in DDP with ``device_ids=[LOCAL_RANK]``, both of which fail on a CPU-only
@@ -7,9 +7,10 @@ machine. :func:`prepare_distributed` opens the gloo process group itself (mmengi
 :class:`CPUDistributedDataParallel`, so ``tools/dist_train.sh`` runs N processes on the CPU. On GPU machines it
 changes nothing and mmengine's own set-up applies (NCCL, one GPU per process, ``sync_bn`` as configured).
 """
+import json
 import os
 from pathlib import Path
-from typing import Optional
+from typing import Optional, Union
 
 import torch
 import torch.distributed as dist
@@ -44,6 +45,23 @@ def load_run_config(config: str, work_dir: Optional[str] = None, cfg_options: Op
         cfg.merge_from_dict(cfg_options)
     cfg.work_dir = work_dir or cfg.get('work_dir') or str(Path('work_dirs') / Path(config).stem)
     return cfg
+
+
+def newest_test_metrics(work_dir: Union[str, Path], key: Optional[str] = None) -> dict:
+    """The metrics of the newest test run in a work dir that reported ``key`` (any metric when None).
+
+    mmengine writes a test run's metrics as a JSON line to ``{work_dir}/{timestamp}/{timestamp}.json``; training
+    runs log under ``{timestamp}/vis_data/`` instead, so only test runs count.
+    """
+    for log in sorted(Path(work_dir).glob('*/*.json'), reverse=True):
+        if log.stem != log.parent.name:
+            continue
+        records = [json.loads(line) for line in log.read_text().splitlines() if line.strip()]
+        records = [r for r in records if key is None or key in r]
+        if records:
+            return records[-1]
+    raise FileNotFoundError(f"no test run in {work_dir} reported {key or 'metrics'} "
+                            '(expected {timestamp}/{timestamp}.json, written by mim test / tools/test.py)')
 
 
 def prepare_distributed(cfg: Config, launcher: str) -> None:
