@@ -18,7 +18,6 @@ from mmengine.config import Config
 from mmengine.logging import print_log
 from mmengine.model import MMDistributedDataParallel, revert_sync_batchnorm
 from mmengine.registry import MODEL_WRAPPERS
-from torch.nn.modules.batchnorm import SyncBatchNorm
 
 
 @MODEL_WRAPPERS.register_module()
@@ -31,7 +30,8 @@ class CPUDistributedDataParallel(MMDistributedDataParallel):
 
     def __init__(self, module: torch.nn.Module, **kwargs) -> None:
         kwargs['device_ids'] = None
-        if any(isinstance(m, SyncBatchNorm) or type(m).__name__ == 'SyncBatchNorm' for m in module.modules()):
+        # torch's and mmcv's SyncBN share the class name (revert_sync_batchnorm handles both).
+        if any(type(m).__name__ == 'SyncBatchNorm' for m in module.modules()):
             print_log('CPU distributed run: SyncBN layers use per-process BatchNorm statistics '
                       '(torch synchronises BatchNorm only on accelerators)', logger='current')
             module = revert_sync_batchnorm(module)
