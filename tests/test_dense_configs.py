@@ -1,4 +1,6 @@
-"""The dense-prediction model zoo: every config loads, builds, follows its recipe and has the published size."""
+"""The dense-prediction model zoo: every config loads, builds, follows its recipe and has the published size and FLOPs."""
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -113,3 +115,14 @@ def test_pose_recipe(config, input_size, sigma, lr):
     assert cfg.train_cfg.max_epochs == 210 and cfg.param_scheduler[1].milestones == [170, 200]
     assert cfg.train_dataloader.batch_size * 8 == cfg.auto_scale_lr.base_batch_size
     assert cfg.model.test_cfg.flip_test
+
+
+def test_model_zoo_analysis_reproduces_published_flops():
+    configs = ['configs/mmdet/mask-rcnn_uniformer-s-h14_fpn_1x_coco.py',
+               'configs/mmpose/td-hm_uniformer-s_8xb128-210e_coco-256x192.py']
+    result = subprocess.run([sys.executable, 'tools/analyze_model_zoo.py', *configs], cwd=ROOT,
+                            capture_output=True, text=True, timeout=900)
+    assert result.returncode == 0, result.stderr[-3000:]
+    rows = [[cell.strip() for cell in line.split('|')[1:-1]] for line in result.stdout.splitlines()[2:]]
+    assert rows == [['mask-rcnn_uniformer-s-h14_fpn_1x_coco.py', '41.2M', '800x1280', '269'],
+                    ['td-hm_uniformer-s_8xb128-210e_coco-256x192.py', '25.2M', '256x192', '4.7']]
