@@ -1,4 +1,4 @@
-"""The dense-prediction model zoo: every config loads, builds, follows its recipe and has the published size and FLOPs."""
+"""The dense-prediction model zoo: every config builds, follows its recipe, has the published size and FLOPs."""
 import subprocess
 import sys
 from pathlib import Path
