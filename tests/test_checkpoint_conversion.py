@@ -10,7 +10,8 @@ from mmengine.config import Config
 from mmengine.registry import DefaultScope
 
 from uniformer_mm import CheckpointMismatchError
-from uniformer_mm.checkpoint_conversion import openmmlab1_to_openmmlab2, slowfast_video_to_mmaction
+from uniformer_mm.checkpoint_conversion import (class_order, openmmlab1_to_openmmlab2, read_class_names,
+                                             slowfast_video_to_mmaction)
 from uniformer_mm.models import build_model_from_config
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -146,7 +147,8 @@ def test_old_checkpoint_of_another_model_is_refused_with_the_keys(tmp_path):
     result = _convert(tmp_path, _old_checkpoint(fabricate_official_state_dict('detseg_backbone_base'),
                                                 _old_pose_head()), config)
     assert result.returncode != 0
-    assert 'CheckpointMismatchError' in result.stderr and 'not in the model: backbone.blocks1.3.' in result.stderr
+    assert 'convert_checkpoint.py: error: CheckpointMismatchError:' in result.stderr and 'Traceback' not in result.stderr
+    assert 'not in the model: backbone.blocks1.3.' in result.stderr
     assert not (tmp_path / 'new.pth').exists()
 
     model = build_model_from_config(config)
@@ -157,3 +159,79 @@ def test_old_checkpoint_of_another_model_is_refused_with_the_keys(tmp_path):
     with pytest.raises(CheckpointMismatchError, match=r'size mismatch for head.final_layer.weight'):
         openmmlab1_to_openmmlab2(_old_checkpoint(fabricate_official_state_dict('detseg_backbone_small'), head),
                                  model)
+
+
+LABELS = ROOT / 'tools/data/kinetics'
+
+
+def test_shipped_kinetics400_label_files_name_the_same_400_classes():
+    release = read_class_names(LABELS / 'label_map_k400_uniformer_release.txt')
+    mmaction = read_class_names(LABELS / 'label_map_k400.txt')
+    assert len(release) == len(mmaction) == 400 and release[:2] == ['riding a bike', 'marching']
+    order = class_order(release, mmaction)
+    assert sorted(order) == list(range(400)) and mmaction[0] == 'abseiling' and release[order[0]] == 'abseiling'
+
+
+def test_release_label_file_with_indices(tmp_path):
+    (tmp_path / 'indexed.txt').write_text('marching\t1\nriding a bike\t0\n\npetting animal (not cat)\t2\n')
+    assert read_class_names(tmp_path / 'indexed.txt') == ['riding a bike', 'marching', 'petting animal (not cat)']
+    (tmp_path / 'gap.txt').write_text('marching\t1\nriding a bike\t3\n')
+    with pytest.raises(ValueError, match='indices after the names must be 0..1'):
+        read_class_names(tmp_path / 'gap.txt')
+
+
+def test_names_match_ignoring_case_quotes_and_underscores():
+    assert class_order(['"Riding_A bike"', "massaging person's head", 'zumba'],
+                       ['zumba', 'riding a bike', 'massaging_persons_head']) == [2, 0, 1]
+
+
+@pytest.mark.parametrize('src, dst, message', [
+    (['a', 'b', 'c'], ['a', 'b', 'x'], "only in the destination: x; only in the source: c"),
+    (['a', 'b'], ['a', 'b', 'c'], r'\(2 source, 3 destination\); only in the destination: c'),
+    (['a', 'A', 'b'], ['a', 'b', 'c'], 'the source label file repeats a'),
+])
+def test_unmatched_names_stop_the_conversion_and_are_listed(src, dst, message):
+    with pytest.raises(ValueError, match=message):
+        class_order(src, dst)
+
+
+def _k400_files(tmp_path):
+    official = fabricate_official_state_dict('video_small_k400')
+    torch.save(dict(model_state=official), tmp_path / 'k400.pth')
+    return official
+
+
+def test_classifier_rows_follow_the_destination_label_order(tmp_path):
+    official = _k400_files(tmp_path)
+    result = subprocess.run([sys.executable, 'tools/convert_checkpoint.py', 'slowfast-video', str(tmp_path / 'k400.pth'),
+                             str(tmp_path / 'mm.pth'), '--src-labels', str(LABELS / 'label_map_k400_uniformer_release.txt'),
+                             '--dst-labels', str(LABELS / 'label_map_k400.txt')], cwd=ROOT, capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert 'classes reordered by name to' in result.stdout
+    converted = torch.load(tmp_path / 'mm.pth')
+    release = read_class_names(LABELS / 'label_map_k400_uniformer_release.txt')
+    mmaction = read_class_names(LABELS / 'label_map_k400.txt')
+    assert converted['meta']['dataset_meta']['classes'] == tuple(mmaction)
+    for row, name in enumerate(mmaction):  # each class keeps its own weights, under its mmaction2 index
+        source = release.index(name)
+        assert torch.equal(converted['state_dict']['cls_head.fc_cls.weight'][row], official['head.weight'][source])
+        assert torch.equal(converted['state_dict']['cls_head.fc_cls.bias'][row], official['head.bias'][source])
+
+
+def test_conversion_with_foreign_labels_fails_with_one_line(tmp_path):
+    _k400_files(tmp_path)
+    (tmp_path / 'other.txt').write_text('\n'.join(f'class {i}' for i in range(400)))
+    result = subprocess.run([sys.executable, 'tools/convert_checkpoint.py', 'slowfast-video', str(tmp_path / 'k400.pth'),
+                             str(tmp_path / 'mm.pth'), '--src-labels', str(LABELS / 'label_map_k400_uniformer_release.txt'),
+                             '--dst-labels', str(tmp_path / 'other.txt')], cwd=ROOT, capture_output=True, text=True)
+    assert result.returncode == 1 and not (tmp_path / 'mm.pth').exists()
+    assert result.stderr.startswith('convert_checkpoint.py: error: ValueError: the label files do not name the '
+                                    'same classes')
+    assert 'only in the destination: class 0, class 1' in result.stderr and 'Traceback' not in result.stderr
+
+
+def test_label_file_of_another_size_than_the_classifier(tmp_path):
+    official = _k400_files(tmp_path)
+    (tmp_path / 'few.txt').write_text('a\nb\n')
+    with pytest.raises(ValueError, match='names 2 classes, the classifier has 400'):
+        slowfast_video_to_mmaction(dict(model_state=official), tmp_path / 'few.txt', tmp_path / 'few.txt')

@@ -126,3 +126,33 @@ def test_failed_load_leaves_weights_untouched(tmp_path):
     with pytest.raises(CheckpointMismatchError):
         model.init_weights()
     torch.testing.assert_close(model.patch_embed1.proj.weight, before, rtol=0, atol=0)
+
+
+@pytest.mark.parametrize('corrupt, message', [
+    (lambda sd: sd.update({'blocks3.0.attn.qkv.weight': sd['blocks3.0.attn.qkv.weight'].long()}),
+     r"dtype of another kind than the model's: blocks3.0.attn.qkv.weight \(torch.int64, model torch.float32\)"),
+    (lambda sd: sd['blocks1.0.conv1.weight'].view(-1)[:3].fill_(float('nan')),
+     r'NaN or infinite values: blocks1.0.conv1.weight \(3 of 4096\)'),
+    (lambda sd: sd['norm4.bias'].view(-1)[0].fill_(float('inf')), r'NaN or infinite values: norm4.bias \(1 of 512\)'),
+])
+def test_values_that_would_load_wrongly_are_refused_and_nothing_loads(tmp_path, corrupt, message):
+    state_dict = fabricate_official_state_dict('detseg_backbone_small')
+    corrupt(state_dict)
+    torch.save(dict(state_dict=state_dict), tmp_path / 'bad.pth')
+    model = UniFormer2D(arch='small', init_cfg=dict(type='Pretrained', checkpoint=str(tmp_path / 'bad.pth')))
+    before = {k: v.clone() for k, v in model.state_dict().items()}
+    with pytest.raises(CheckpointMismatchError, match=message) as error:
+        model.init_weights()
+    assert str(tmp_path / 'bad.pth') in str(error.value) and 'Nothing was loaded' in str(error.value)
+    for key, value in model.state_dict().items():
+        assert torch.equal(value, before[key]), key
+
+
+def test_float16_checkpoint_loads_as_float32(tmp_path):
+    state_dict = fabricate_official_state_dict('image_small_in1k')
+    torch.save(dict(model={k: v.half() if v.is_floating_point() else v for k, v in state_dict.items()}),
+               tmp_path / 'half.pth')
+    model = pretrained(tmp_path / 'half.pth', arch='small')
+    assert model.blocks3[0].attn.qkv.weight.dtype == torch.float32
+    torch.testing.assert_close(model.blocks3[0].attn.qkv.weight, state_dict['blocks3.0.attn.qkv.weight'].half().float(),
+                               rtol=0, atol=0)

@@ -1,17 +1,23 @@
-"""mmengine checkpoints reload under torch.load(weights_only=True); other pickled globals are still refused."""
+"""The checkpoint loading policy with real files: what mmengine's Runner writes reloads and resumes exactly, torch's
+own policy stays as it was, and every bad file gets one error naming the file and the cause."""
+import io
 import os
-import pickle
-import struct
+import zipfile
 
 import numpy as np
 import pytest
 import torch
 import torch.nn as nn
+from mmengine.hooks import Hook
+from mmengine.logging import HistoryBuffer
 from mmengine.model import BaseModel
 from mmengine.runner import Runner
+from mmengine.runner.checkpoint import _load_checkpoint
 from torch.utils.data import Dataset
 
-import uniformer_mm  # noqa: F401  (installs the allow-list)
+import uniformer_mm  # noqa: F401  (installs the mmengine checkpoint loaders)
+from uniformer_mm import CheckpointFileError
+from uniformer_mm.checkpoint_safety import load_checkpoint_file
 
 
 class TinyModel(BaseModel):
@@ -33,65 +39,137 @@ class TinyData(Dataset):
         return 8
 
     def __getitem__(self, index):
-        return dict(inputs=torch.full((2, ), float(index)), targets=torch.tensor(1.))
+        return dict(inputs=torch.tensor([float(index), 1.]), targets=torch.tensor(float(index % 3)))
 
 
-def run(work_dir, max_epochs, resume=False):
+class RecordLosses(Hook):
+
+    def __init__(self):
+        self.losses = []
+
+    def after_train_iter(self, runner, batch_idx, data_batch=None, outputs=None):
+        self.losses.append((runner.iter, outputs['loss'].item()))
+
+
+class Interrupt(Hook):
+    """Stops the run after an epoch, once that epoch's checkpoint is written (CheckpointHook runs before it)."""
+    priority = 'LOWEST'
+
+    def __init__(self, after_epoch):
+        self.after_epoch = after_epoch
+
+    def after_train_epoch(self, runner):
+        if runner.epoch == self.after_epoch:
+            raise KeyboardInterrupt
+
+
+def run(work_dir, max_epochs=2, resume=False, interrupt_after=None):
+    torch.manual_seed(0)
+    recorder = RecordLosses()
+    hooks = [recorder] + ([Interrupt(interrupt_after)] if interrupt_after else [])
     runner = Runner(
-        model=TinyModel(), work_dir=str(work_dir), experiment_name=f'exp{max_epochs}{resume}',
+        model=TinyModel(), work_dir=str(work_dir), experiment_name=f'exp{resume}{interrupt_after}',
         train_dataloader=dict(dataset=TinyData(), sampler=dict(type='DefaultSampler', shuffle=True),
                               batch_size=4, collate_fn=dict(type='default_collate')),
-        optim_wrapper=dict(optimizer=dict(type='AdamW', lr=1e-2)),
+        optim_wrapper=dict(optimizer=dict(type='AdamW', lr=1e-1)),
         param_scheduler=dict(type='MultiStepLR', milestones=[1], by_epoch=True),
-        train_cfg=dict(by_epoch=True, max_epochs=max_epochs),
+        train_cfg=dict(by_epoch=True, max_epochs=max_epochs), custom_hooks=hooks,
         default_hooks=dict(checkpoint=dict(type='CheckpointHook', interval=1)), resume=resume,
         randomness=dict(seed=0))
-    runner.train()
-    return runner
+    try:
+        runner.train()
+    except KeyboardInterrupt:
+        pass
+    return runner, recorder.losses
 
 
-def test_mmengine_checkpoint_reloads_with_weights_only(tmp_path):
-    run(tmp_path, max_epochs=1)
-    checkpoint = torch.load(tmp_path / 'epoch_1.pth', weights_only=True)
+def test_runner_checkpoint_reloads_with_real_history_buffers(tmp_path):
+    runner, _ = run(tmp_path, max_epochs=1)
+    checkpoint = _load_checkpoint(str(tmp_path / 'epoch_1.pth'))
     assert {'meta', 'state_dict', 'message_hub', 'optimizer', 'param_schedulers'} <= checkpoint.keys()
+    loss = checkpoint['message_hub']['log_scalars']['train/loss']
+    assert type(loss) is HistoryBuffer
+    saved = runner.message_hub.get_scalar('train/loss')
+    assert np.array_equal(loss.data[0], saved.data[0]) and loss.mean() == saved.mean()
 
 
-def test_dataset_meta_arrays_reload_with_weights_only(tmp_path):
+def test_resumed_run_logs_the_same_losses_as_an_uninterrupted_one(tmp_path):
+    _, uninterrupted = run(tmp_path / 'whole')
+    _, first_part = run(tmp_path / 'parts', interrupt_after=1)
+    resumed, second_part = run(tmp_path / 'parts', resume=True)
+    assert resumed.epoch == 2 and resumed.iter == 4 and len(uninterrupted) == 4
+    # the same samples, weights, optimizer moments and learning rates: the same losses, to the last bit
+    assert first_part + second_part == uninterrupted
+
+
+def test_dataset_meta_arrays_reload(tmp_path):
     # mmpose stores its keypoint metadata as numpy arrays of several dtypes in every checkpoint's meta.
     dataset_meta = dict(keypoint_colors=np.zeros((17, 3), np.uint8), sigmas=np.full(17, 0.05, np.float32),
-                        flip_indices=np.arange(17), visible=np.ones(17, np.bool_))
+                        flip_indices=np.arange(17), visible=np.ones(17, np.bool_),
+                        fortran=np.asfortranarray(np.arange(6.).reshape(2, 3)), big_endian=np.arange(3, dtype='>i4'))
     torch.save(dict(meta=dict(dataset_meta=dataset_meta)), tmp_path / 'pose.pth')
-    loaded = torch.load(tmp_path / 'pose.pth', weights_only=True)['meta']['dataset_meta']
+    loaded = _load_checkpoint(str(tmp_path / 'pose.pth'))['meta']['dataset_meta']
     for key, value in dataset_meta.items():
         assert loaded[key].dtype == value.dtype and np.array_equal(loaded[key], value)
+    assert loaded['fortran'].flags.f_contiguous
 
 
-def test_resume_continues_an_interrupted_run(tmp_path):
-    run(tmp_path, max_epochs=1)
-    resumed = run(tmp_path, max_epochs=2, resume=True)
-    assert resumed.epoch == 2 and resumed.iter == 4
+def test_torch_policy_is_not_widened(tmp_path):
+    assert not any('numpy' in str(g) or 'HistoryBuffer' in str(g) or 'getattr' in str(g)
+                   for g in torch.serialization.get_safe_globals())
+    torch.save(dict(meta=dict(scale=np.float64(2.0))), tmp_path / 'numpy.pth')
+    assert _load_checkpoint(str(tmp_path / 'numpy.pth'))['meta']['scale'] == 2.0
+    with pytest.raises(Exception, match='numpy'):  # torch.load elsewhere keeps torch's default policy
+        torch.load(tmp_path / 'numpy.pth')
 
 
-class ShellCommand:
-
-    def __reduce__(self):
-        return os.system, ('touch pwned',)
-
-
-def test_other_globals_are_still_refused(tmp_path, monkeypatch):
-    monkeypatch.chdir(tmp_path)
-    torch.save({'state_dict': {}, 'payload': ShellCommand()}, tmp_path / 'evil.pth')
-    with pytest.raises(pickle.UnpicklingError, match='system'):
-        torch.load(tmp_path / 'evil.pth')
-    assert not (tmp_path / 'pwned').exists()
+def _zip_checkpoint() -> bytes:
+    buffer = io.BytesIO()
+    torch.save(dict(state_dict=dict(weight=torch.arange(1000.))), buffer)
+    return buffer.getvalue()
 
 
-def test_getattr_results_cannot_be_called(tmp_path):
-    # getattr is allow-listed for HistoryBuffer's statistics methods; what it returns must not be callable:
-    # this pickle calls getattr(HistoryBuffer, '__init__') and then calls the result.
-    name = b'__init__'
-    payload = (b'\x80\x02c__builtin__\ngetattr\ncmmengine.logging.history_buffer\nHistoryBuffer\n'
-               b'X' + struct.pack('<I', len(name)) + name + b'\x86R)R.')
-    (tmp_path / 'gadget.pth').write_bytes(payload)
-    with pytest.raises(pickle.UnpicklingError, match='unrecognized function'):
-        torch.load(tmp_path / 'gadget.pth')
+def _legacy_checkpoint() -> bytes:
+    buffer = io.BytesIO()
+    torch.save(dict(state_dict=dict(weight=torch.arange(1000.))), buffer, _use_new_zipfile_serialization=False)
+    return buffer.getvalue()
+
+
+@pytest.mark.parametrize('content, cause', [
+    (b'', 'the file is empty (0 bytes)'),
+    (os.urandom(4096).replace(b'PK', b'xx').replace(b'\x80', b'\x00'), 'not a PyTorch checkpoint'),
+    (_zip_checkpoint()[:3000], 'truncated or corrupt: a zip archive without its end record (3000 bytes)'),
+    (_legacy_checkpoint()[:20], 'the file is truncated'),
+])
+def test_unreadable_files_name_the_file_and_the_cause(tmp_path, content, cause):
+    (tmp_path / 'bad.pth').write_bytes(content)
+    with pytest.raises(CheckpointFileError, match=r'bad\.pth: ') as error:
+        _load_checkpoint(str(tmp_path / 'bad.pth'))
+    assert cause in str(error.value) and 'weights_only=False' not in str(error.value)
+
+
+@pytest.mark.parametrize('content, kind', [([torch.zeros(1)], 'list'), (torch.zeros(3), 'Tensor'), (7, 'int')])
+def test_file_that_is_not_a_dict(tmp_path, content, kind):
+    torch.save(content, tmp_path / 'list.pth')
+    with pytest.raises(CheckpointFileError, match=f"list.pth: holds a {kind}, but a checkpoint is a dict"):
+        load_checkpoint_file(tmp_path / 'list.pth')
+
+
+def test_missing_file(tmp_path):
+    with pytest.raises(FileNotFoundError, match='nope.pth: no such checkpoint file'):
+        load_checkpoint_file(tmp_path / 'nope.pth')
+
+
+def test_legacy_format_still_loads(tmp_path):
+    (tmp_path / 'legacy.pth').write_bytes(_legacy_checkpoint())
+    assert torch.equal(load_checkpoint_file(tmp_path / 'legacy.pth')['state_dict']['weight'], torch.arange(1000.))
+
+
+def test_zip_with_refused_entry_names_torchs_reason_without_its_advice(tmp_path):
+    with zipfile.ZipFile(tmp_path / 'evil.pth', 'w') as archive:
+        archive.writestr('archive/data.pkl', b'\x80\x02cposix\nsystem\nX\x02\x00\x00\x00ls\x85R.')
+        archive.writestr('archive/version', '3\n')
+    with pytest.raises(CheckpointFileError) as error:
+        _load_checkpoint(str(tmp_path / 'evil.pth'))
+    assert str(error.value) == (f'{tmp_path / "evil.pth"}: refused by the checkpoint loading policy: Trying to load '
+                                'unsupported GLOBAL posix.system whose module posix is blocked.')

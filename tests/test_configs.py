@@ -27,7 +27,7 @@ def test_maskrcnn_config_builds_the_reference_recipe(config):
     assert isinstance(backbone, UniFormer2D)
     assert (backbone.arch_settings['depths'], backbone.attn_mode, backbone.window_size) == ((3, 4, 8, 3), 'hybrid', 14)
     assert backbone.checkpointed_blocks == (0, 0, 8, 0)
-    assert backbone.init_cfg == dict(type='Pretrained', checkpoint='checkpoints/uniformer_small_in1k.pth')
+    assert backbone.init_cfg == dict(type='Pretrained', checkpoint='uniformer_small_in1k')
     assert cfg.optim_wrapper.optimizer.type == 'AdamW' and cfg.optim_wrapper.optimizer.lr == 1e-4
     assert cfg.optim_wrapper.paramwise_cfg.custom_keys.norm.decay_mult == 0
     params = sum(p.numel() for p in model.parameters())

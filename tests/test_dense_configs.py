@@ -48,7 +48,7 @@ def test_config_builds_the_published_model(config):
     assert (backbone.attn_mode, backbone.window_size) == (attn_mode, 14)
     assert cfg.model.backbone.drop_path_rate == drop_path_rate
     assert backbone.checkpointed_blocks == with_cp
-    assert backbone.init_cfg == dict(type='Pretrained', checkpoint=f'checkpoints/uniformer_{arch}_in1k.pth')
+    assert backbone.init_cfg == dict(type='Pretrained', checkpoint=f'uniformer_{arch}_in1k')
     params = sum(p.numel() for p in model.parameters())
     assert round(params / 1e6) == published_millions, f'{params} parameters, published {published_millions}M'
 

@@ -1,4 +1,6 @@
 """UniFormer3D: shapes, exact equality with the reference semantics, official checkpoints and 2D inflation."""
+from pathlib import Path
+
 import pytest
 import torch
 import torch.nn as nn
@@ -151,3 +153,36 @@ def test_builds_in_mmaction_scope_next_to_mmactions_uniformer():
     with DefaultScope.overwrite_default_scope('mmaction'):
         assert type(MODELS.build(dict(type='UniFormer3D', arch=TINY))) is UniFormer3D
         assert type(MODELS.build(dict(type='UniFormer', depth=[1, 1, 1, 1]))) is UniFormer
+
+
+@pytest.mark.parametrize('mode', ['avg', 'center'])
+def test_inflation_computes_in_float32_whatever_the_storage(mode):
+    conv_2d, conv_3d = nn.Conv2d(8, 8, 3), nn.Conv3d(8, 8, 3)
+    half = {k: v.half() for k, v in conv_2d.state_dict().items()}
+    inflated = inflate_2d_to_3d(half, conv_3d.state_dict(), mode)
+    expected = inflate_2d_to_3d({k: v.float() for k, v in half.items()}, conv_3d.state_dict(), mode)
+    assert inflated['weight'].dtype == torch.float32
+    torch.testing.assert_close(inflated['weight'], expected['weight'], rtol=0, atol=0)
+    if mode == 'avg':  # dividing by 3 in float16 would round differently
+        assert not torch.equal((half['weight'].unsqueeze(2) / 3).float(), expected['weight'][:, :, :1])
+
+
+def test_mmaction2_ported_recognizer_checkpoint_loads_strictly_into_our_config(tmp_path):
+    """mmaction2's UniFormer-S port has our keys and shapes: its recognizer checkpoints load with --checkpoint."""
+    from mmaction.registry import MODELS
+    from mmaction.utils import register_all_modules
+    from mmengine.config import Config
+    from mmengine.runner import load_checkpoint
+    register_all_modules(init_default_scope=False)
+    theirs = MODELS.build(dict(type='UniFormer', depth=[3, 4, 8, 3], embed_dim=[64, 128, 320, 512], head_dim=64))
+    randomize_(theirs)
+    state_dict = {f'backbone.{k}': v for k, v in theirs.state_dict().items()}
+    state_dict.update({'cls_head.fc_cls.weight': torch.randn(400, 512), 'cls_head.fc_cls.bias': torch.randn(400)})
+    torch.save(dict(meta=dict(mmaction_version='1.2.0'), state_dict=state_dict), tmp_path / 'port.pth')
+    cfg = Config.fromfile(str(Path(__file__).resolve().parents[1] / 'configs/mmaction/'
+                              'uniformer3d-s_in1k-pre_8xb8-16x4x1-200e_kinetics400-rgb.py'))
+    cfg.model.backbone.init_cfg = None
+    with DefaultScope.overwrite_default_scope('mmaction'):
+        recognizer = MODELS.build(cfg.model)
+    load_checkpoint(recognizer, str(tmp_path / 'port.pth'), strict=True)
+    torch.testing.assert_close(recognizer.backbone.blocks3[1].attn.qkv.weight, theirs.blocks3[1].attn.qkv.weight)

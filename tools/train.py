@@ -12,6 +12,7 @@ import argparse
 from mmengine.config import DictAction
 from mmengine.runner import Runner
 
+from uniformer_mm.checkpoint_sources import check_pretrained_sources
 from uniformer_mm.launch import load_run_config, prepare_distributed
 
 
@@ -32,6 +33,8 @@ def main() -> None:
     if args.resume is not None:
         cfg.resume = True
         cfg.load_from = None if args.resume == 'auto' else args.resume
+    # A missing init_cfg checkpoint would otherwise stop the run only after the datasets are loaded.
+    check_pretrained_sources(cfg.model)
     prepare_distributed(cfg, args.launcher)
     Runner.from_cfg(cfg).train()
 

@@ -1,37 +1,398 @@
-"""Lets torch >= 2.6 reload the checkpoints that mmengine saves, without turning off ``weights_only``.
+"""The checkpoint loading policy: no checkpoint file can run code, crash the process or touch state it did not create.
 
-mmengine 0.10.7 calls ``torch.load`` without ``weights_only``; since torch 2.6 that means ``weights_only=True``,
-which refuses mmengine's own checkpoints (``--resume``, ``test.py --checkpoint``) because their message hub holds
-``HistoryBuffer`` objects with numpy arrays and scalars. We allow-list exactly the globals those checkpoints
-hold (measured on checkpoints saved by mmengine's Runner for mmdet, mmseg, mmpose and mmaction2); any other
-global is still refused.
+A ``.pth`` file is a pickle, and a pickle is a program. Every file goes through torch's weights-only unpickler
+(``weights_only=True``, always passed explicitly), which builds only tensors, plain containers and numbers, and
+calls only torch's own tensor-rebuilding functions. mmengine's checkpoints need three things more, and each gets a
+stand-in of this module in place of the real callable, so that nothing the file names reaches numpy or mmengine:
+
+- numpy dtypes (``numpy.dtype``): only plain numeric type codes (bool, integers, floats, complex) with exactly the
+  state numpy itself writes; they become numpy's canonical dtype instances, so no crafted dtype state (object
+  dtypes, forged item sizes) ever exists.
+- numpy arrays and scalars (``numpy.core.multiarray._reconstruct`` of numpy 1 and ``numpy._core.multiarray`` of
+  numpy 2, ``scalar``): copied from the pickled bytes into fresh arrays after checking that the byte count is
+  exactly what the shape and dtype need, so no array can point at memory it does not own.
+- mmengine's ``HistoryBuffer`` (the message hub's logged scalars): rebuilt through its constructor from its
+  histories and ``max_length``. Its statistics methods, pickled as ``getattr(HistoryBuffer, name)``, are resolved
+  by name: ``builtins.getattr`` resolves to a stand-in that accepts only the HistoryBuffer stand-in and a name,
+  and the name must be a statistic this process has registered. Nothing from the file is written to
+  ``HistoryBuffer``'s class-level table or to a buffer's ``__dict__``.
+
+The unpickler records what the file asks for in inert stand-in objects; a single walk over the result then
+validates each one and replaces it with the real object, or refuses the file. Anything else, every other global
+among them, is refused by torch's unpickler.
+
+Scope: importing ``uniformer_mm`` replaces mmengine's local-file and http(s) checkpoint loaders
+(``CheckpointLoader``, used by ``Runner.resume``, ``load_from``, ``init_cfg=dict(type='Pretrained')``, the
+inferencers and ``mim test --checkpoint``) with :func:`load_from_local` and :func:`load_from_http`. torch's own
+allow-list is never widened at import: the stand-ins are listed with ``torch.serialization.safe_globals`` only for
+the duration of one of our loads (under a lock, since that list is process-wide). A ``torch.load`` elsewhere in
+the process keeps torch's default policy; one that runs in another thread during our load could at most receive
+the inert stand-ins.
+
+A file that cannot be loaded raises :class:`CheckpointFileError`, naming the file and the cause (empty, truncated,
+not a PyTorch file, refused content, not a dict).
 """
-from typing import List
+import math
+import os
+import pickle
+import threading
+import zipfile
+from typing import Any, Callable, Dict, List, Optional, Union
+from urllib.parse import urlparse
 
 import numpy as np
 import torch
+from mmengine.dist import get_dist_info
+from mmengine.logging import HistoryBuffer, print_log
+from mmengine.runner import CheckpointLoader
+
+PathLike = Union[str, os.PathLike]
+
+# dtype codes numpy writes for the plain types that logs and dataset metadata hold.
+_PLAIN_DTYPE_CODES = frozenset(['b1'] + [f'{kind}{size}' for kind in 'iu' for size in (1, 2, 4, 8)] +
+                               ['f2', 'f4', 'f8', 'c8', 'c16'])
+_BYTE_ORDERS = ('<', '>', '|', '=')
+_MAX_ARRAY_DIMS = 32
+_HISTORY_BUFFER_STATE = frozenset({'max_length', '_log_history', '_count_history', 'statistics_methods'})
+_ZIP_MAGIC = b'PK\x03\x04'
+_PICKLE_PROTO = b'\x80'
+_LOAD_LOCK = threading.Lock()
 
 
-def mmengine_checkpoint_globals() -> List[object]:
-    """The globals an mmengine checkpoint pickles besides tensors and plain containers."""
-    from mmengine.logging import HistoryBuffer
-    return [
-        HistoryBuffer,
-        # HistoryBuffer pickles its statistics methods as getattr(HistoryBuffer, name). The weights-only
-        # unpickler still calls only allow-listed functions, so what getattr returns cannot be invoked.
-        getattr,
-        np.ndarray,
-        np.dtype,
-        np.zeros(1).__reduce__()[0],  # numpy's array reconstructor (module path differs in numpy 1 and 2)
-        np.float64(0).__reduce__()[0],  # numpy's scalar constructor
-        # The dtype classes of the logged values and of the arrays in ``meta.dataset_meta`` (mmpose keeps
-        # keypoint colours as uint8, OKS sigmas as float32, ...): plain type descriptors, nothing callable.
-        *(type(np.dtype(t)) for t in (np.float64, np.float32, np.float16, np.int64, np.int32, np.int16, np.int8,
-                                      np.uint64, np.uint32, np.uint16, np.uint8, np.bool_)),
-    ]
+class CheckpointFileError(ValueError):
+    """A checkpoint file that cannot be loaded: unreadable, malformed, or refused by the loading policy."""
+
+    def __init__(self, filename: Any, cause: str) -> None:
+        super().__init__(f'{filename}: {cause}')
+        self.filename = filename
+        self.cause = cause
 
 
-def allow_mmengine_checkpoints() -> None:
-    """Adds :func:`mmengine_checkpoint_globals` to torch's weights-only allow-list (idempotent)."""
-    if hasattr(torch.serialization, 'add_safe_globals'):
-        torch.serialization.add_safe_globals(mmengine_checkpoint_globals())
+class _Refused(pickle.UnpicklingError):
+    """Internal: content the policy does not accept, found while unpickling or while rebuilding stand-ins."""
+
+
+class _DTypeStandIn:
+    """What ``numpy.dtype(code, align, copy)`` and its BUILD state asked for."""
+    __slots__ = ('args', 'state')
+
+    def __init__(self, *args: Any) -> None:
+        self.args = args
+        self.state = None
+
+    def __setstate__(self, state: Any) -> None:
+        self.state = state
+
+
+class _ArrayStandIn:
+    """What ``_reconstruct(ndarray, (0,), b'b')`` and its BUILD state asked for."""
+    __slots__ = ('args', 'state')
+
+    def __init__(self) -> None:
+        self.args = None
+        self.state = None
+
+    def __setstate__(self, state: Any) -> None:
+        self.state = state
+
+
+class _ScalarStandIn:
+    """What ``numpy.core.multiarray.scalar(dtype, data)`` asked for."""
+    __slots__ = ('args', )
+
+    def __init__(self, *args: Any) -> None:
+        self.args = args
+
+
+class _HistoryBufferStandIn:
+    """What a pickled ``HistoryBuffer`` (NEWOBJ, then BUILD with its ``__dict__``) asked for."""
+    __slots__ = ('state', )
+
+    def __init__(self) -> None:
+        self.state = None
+
+    def __setstate__(self, state: Any) -> None:
+        self.state = state
+
+
+class _StatisticStandIn:
+    """``getattr(HistoryBuffer, name)``, the only getattr accepted: a statistic method named by a string."""
+    __slots__ = ('owner', 'name')
+
+    def __init__(self, owner: Any, name: Any) -> None:
+        if owner is not _HistoryBufferStandIn or not isinstance(name, str):
+            owner = dict((stand_in, name) for stand_in, name in _STAND_INS).get(owner, type(owner).__name__)
+            raise _Refused(f'getattr is accepted only as getattr(HistoryBuffer, <statistic name>), got getattr('
+                           f'{owner}, {name!r:.40})')
+        self.owner = owner
+        self.name = name
+
+
+def _reconstruct_array(*args: Any) -> _ArrayStandIn:
+    stand_in = _ArrayStandIn()
+    stand_in.args = args
+    return stand_in
+
+
+_STAND_IN_TYPES = (_DTypeStandIn, _ArrayStandIn, _ScalarStandIn, _HistoryBufferStandIn, _StatisticStandIn)
+# The names mmengine checkpoints pickle, each resolved to a stand-in for the duration of one load.
+_STAND_INS = [
+    (_DTypeStandIn, 'numpy.dtype'),
+    (_ArrayStandIn, 'numpy.ndarray'),
+    (_reconstruct_array, 'numpy.core.multiarray._reconstruct'),
+    (_reconstruct_array, 'numpy._core.multiarray._reconstruct'),
+    (_ScalarStandIn, 'numpy.core.multiarray.scalar'),
+    (_ScalarStandIn, 'numpy._core.multiarray.scalar'),
+    (_HistoryBufferStandIn, 'mmengine.logging.history_buffer.HistoryBuffer'),
+    (_StatisticStandIn, 'builtins.getattr'),
+]
+
+
+def _exact_int(value: Any, what: str, minimum: int = 0) -> int:
+    if type(value) is not int or value < minimum:
+        raise _Refused(f'{what} must be an int >= {minimum}, got {value!r:.80}')
+    return value
+
+
+def _to_dtype(stand_in: Any) -> np.dtype:
+    if not isinstance(stand_in, _DTypeStandIn):
+        raise _Refused(f'expected a numpy dtype, got {type(stand_in).__name__}')
+    if len(stand_in.args) != 3:
+        raise _Refused(f'numpy.dtype takes (code, align, copy), got {len(stand_in.args)} arguments')
+    code, align, copy = stand_in.args
+    if not isinstance(code, str) or code not in _PLAIN_DTYPE_CODES:
+        raise _Refused(f'numpy dtype {code!r:.40} is not a plain numeric dtype '
+                       f'(accepted: {", ".join(sorted(_PLAIN_DTYPE_CODES))})')
+    if align not in (0, False) or copy not in (1, True):
+        raise _Refused(f'numpy.dtype({code!r}, align={align!r:.20}, copy={copy!r:.20}) is not how numpy pickles')
+    state = stand_in.state
+    # numpy pickles a plain dtype's state as (3, byte order, None, None, None, -1, -1, 0); nothing else.
+    if not (isinstance(state, tuple) and len(state) == 8 and state[0] == 3 and state[1] in _BYTE_ORDERS
+            and state[2:] == (None, None, None, -1, -1, 0)):
+        raise _Refused(f'numpy dtype {code!r} carries a state numpy never writes for it: {state!r:.120}')
+    dtype = np.dtype(code)
+    return dtype if state[1] in ('|', '=') else dtype.newbyteorder(state[1])
+
+
+def _to_array(stand_in: _ArrayStandIn) -> np.ndarray:
+    args = stand_in.args
+    if not (isinstance(args, tuple) and len(args) == 3 and args[0] is _ArrayStandIn and args[1] == (0, )
+            and args[2] == b'b'):
+        raise _Refused(f'numpy array reconstruction with unexpected arguments {args!r:.120}')
+    state = stand_in.state
+    if not (isinstance(state, tuple) and len(state) == 5 and state[0] == 1):
+        raise _Refused(f'numpy array state must be (1, shape, dtype, is_fortran, data), got {state!r:.120}')
+    _, shape, dtype, is_fortran, data = state
+    if not isinstance(shape, tuple) or len(shape) > _MAX_ARRAY_DIMS:
+        raise _Refused(f'numpy array shape must be a tuple of at most {_MAX_ARRAY_DIMS} ints, got {shape!r:.80}')
+    shape = tuple(_exact_int(size, 'an array dimension') for size in shape)
+    dtype = _to_dtype(dtype)
+    if type(is_fortran) is not bool:
+        raise _Refused(f'numpy array is_fortran must be a bool, got {is_fortran!r:.40}')
+    if not isinstance(data, bytes):
+        raise _Refused(f'numpy array data must be bytes, got {type(data).__name__}')
+    expected = math.prod(shape) * dtype.itemsize
+    if len(data) != expected:
+        raise _Refused(f'numpy array of shape {shape} and dtype {dtype} needs {expected} bytes, '
+                       f'the file gives {len(data)}')
+    flat = np.frombuffer(data, dtype=dtype)
+    return flat.reshape(shape, order='F' if is_fortran else 'C').copy(order='K')
+
+
+def _to_scalar(stand_in: _ScalarStandIn) -> np.generic:
+    if len(stand_in.args) != 2:
+        raise _Refused(f'numpy scalar takes (dtype, data), got {len(stand_in.args)} arguments')
+    dtype, data = _to_dtype(stand_in.args[0]), stand_in.args[1]
+    if not isinstance(data, bytes) or len(data) != dtype.itemsize:
+        size = len(data) if isinstance(data, bytes) else type(data).__name__
+        raise _Refused(f'numpy {dtype} scalar needs {dtype.itemsize} bytes of data, the file gives {size}')
+    return np.frombuffer(data, dtype=dtype)[0].copy()
+
+
+def _to_history_buffer(stand_in: _HistoryBufferStandIn, convert: Callable[[Any], Any]) -> HistoryBuffer:
+    state = stand_in.state
+    if not isinstance(state, dict) or not {'max_length', '_log_history', '_count_history'} <= state.keys() \
+            or not state.keys() <= _HISTORY_BUFFER_STATE:
+        found = sorted(map(str, state)) if isinstance(state, dict) else type(state).__name__
+        raise _Refused(f'HistoryBuffer state must have keys {sorted(_HISTORY_BUFFER_STATE)}, got {found}')
+    max_length = _exact_int(state['max_length'], 'HistoryBuffer max_length', minimum=1)
+    histories = [convert(state[key]) for key in ('_log_history', '_count_history')]
+    for history in histories:
+        if not isinstance(history, np.ndarray) or history.ndim != 1:
+            raise _Refused('HistoryBuffer histories must be 1-D numpy arrays')
+    if len(histories[0]) != len(histories[1]):
+        raise _Refused('HistoryBuffer log and count histories differ in length')
+    buffer = HistoryBuffer(histories[0], histories[1], max_length)
+    statistics = state.get('statistics_methods', {})
+    if not isinstance(statistics, dict):
+        raise _Refused(f'HistoryBuffer statistics must be a dict, got {type(statistics).__name__}')
+    for name, method in statistics.items():
+        if not (isinstance(method, _StatisticStandIn) and method.owner is _HistoryBufferStandIn
+                and method.name == name):
+            raise _Refused(f'HistoryBuffer statistic {name!r:.40} must be getattr(HistoryBuffer, {name!r:.40})')
+        if name not in HistoryBuffer._statistics_methods:
+            raise _Refused(f'HistoryBuffer statistic {name!r:.40} is not registered in this process; import the '
+                           'code that registers it (HistoryBuffer.register_statistics) before loading')
+    return buffer
+
+
+def _materialize(obj: Any) -> Any:
+    """Replaces the stand-ins in an unpickled object by the objects they stand for, or raises _Refused."""
+    converted: Dict[int, Any] = {}
+    on_path = set()
+
+    def convert(value: Any) -> Any:
+        if isinstance(value, (torch.Tensor, str, bytes, int, float, complex, type(None))):
+            return value
+        key = id(value)
+        if key in converted:
+            return converted[key]
+        if key in on_path:
+            raise _Refused('the checkpoint holds a container that contains itself')
+        on_path.add(key)
+        if isinstance(value, dict):  # dict, OrderedDict, Counter: filled in place, keys left as they are
+            for item_key in value:
+                if isinstance(item_key, _STAND_IN_TYPES):
+                    raise _Refused('a numpy or HistoryBuffer object as a dict key')
+            for item_key, item in value.items():
+                value[item_key] = convert(item)
+            result = value
+        elif isinstance(value, list):
+            value[:] = [convert(item) for item in value]
+            result = value
+        elif isinstance(value, (tuple, set)):
+            items = [convert(item) for item in value]
+            if isinstance(value, set) and any(isinstance(item, np.ndarray) for item in items):
+                raise _Refused('a numpy array inside a set')
+            result = type(value)(items)
+        elif isinstance(value, _ArrayStandIn):
+            result = _to_array(value)
+        elif isinstance(value, _ScalarStandIn):
+            result = _to_scalar(value)
+        elif isinstance(value, _DTypeStandIn):
+            result = _to_dtype(value)
+        elif isinstance(value, _HistoryBufferStandIn):
+            result = _to_history_buffer(value, convert)
+        elif isinstance(value, _StatisticStandIn):
+            raise _Refused(f'getattr(HistoryBuffer, {value.name!r:.40}) outside a HistoryBuffer')
+        else:
+            result = value  # torch's own objects (torch.Size, dtypes, devices): built by torch's unpickler
+        on_path.discard(key)
+        converted[key] = result
+        return result
+
+    try:
+        return convert(obj)
+    except RecursionError:
+        raise _Refused('the checkpoint nests containers deeper than Python can walk') from None
+
+
+def _unpickler_reason(message: str) -> str:
+    """torch's reason for refusing a file, without its advice to load with ``weights_only=False``."""
+    message = message.split('\n\nCheck the documentation of torch.load')[0]
+    if message.startswith('Weights only load failed.'):
+        message = message.split('WeightsUnpickler error:')[-1].split('\n\n')[-1]
+    return message.split(' Please use `torch.serialization')[0].strip()
+
+
+def _describe_failure(filename: PathLike, error: BaseException) -> str:
+    """The cause of a failed ``torch.load``, read off the file's first bytes and torch's message."""
+    size = os.path.getsize(filename)
+    if size == 0:
+        return 'the file is empty (0 bytes)'
+    with open(filename, 'rb') as file:
+        head = file.read(4)
+    detail = _unpickler_reason(str(error)) or type(error).__name__
+    if head.startswith(_ZIP_MAGIC) and not zipfile.is_zipfile(filename):
+        return f'the file is truncated or corrupt: a zip archive without its end record ({size} bytes)'
+    if not head.startswith((_ZIP_MAGIC, _PICKLE_PROTO)):
+        return (f'not a PyTorch checkpoint: it starts with bytes {head!r}, neither a zip archive (torch.save) '
+                'nor a pickle (legacy torch.save)')
+    if isinstance(error, EOFError):
+        return f'the file is truncated: its pickle ends early ({size} bytes)'
+    if not isinstance(error, pickle.UnpicklingError):
+        detail = f'{type(error).__name__}: {detail}'
+    return f'refused by the checkpoint loading policy: {detail}'
+
+
+def load_checkpoint_file(filename: PathLike, map_location: Any = None) -> dict:
+    """Loads a checkpoint file under the policy of this module.
+
+    Args:
+        filename (str | PathLike): A local file.
+        map_location: As for :func:`torch.load`.
+
+    Returns:
+        dict: The checkpoint, with numpy arrays, scalars and HistoryBuffers rebuilt by the policy.
+
+    Raises:
+        FileNotFoundError: The file does not exist.
+        CheckpointFileError: The file is empty, truncated, not a PyTorch file, refused by the policy, or not a dict.
+    """
+    if not os.path.isfile(filename):
+        raise FileNotFoundError(f'{filename}: no such checkpoint file')
+    try:
+        with _LOAD_LOCK, torch.serialization.safe_globals(_STAND_INS):
+            raw = torch.load(filename, map_location=map_location, weights_only=True)
+    except (pickle.UnpicklingError, EOFError, RuntimeError, ValueError, TypeError, AttributeError, KeyError,
+            IndexError, UnicodeDecodeError) as error:
+        raise CheckpointFileError(filename, _describe_failure(filename, error)) from None
+    try:
+        checkpoint = _materialize(raw)
+    except _Refused as refused:
+        raise CheckpointFileError(filename, f'refused by the checkpoint loading policy: {refused}') from None
+    if not isinstance(checkpoint, dict):
+        raise CheckpointFileError(
+            filename, f'holds a {type(checkpoint).__name__}, but a checkpoint is a dict (a state dict, or one with '
+            "'state_dict', 'model' or 'model_state')")
+    return checkpoint
+
+
+def load_from_local(filename: str, map_location: Any = None) -> dict:
+    """mmengine ``CheckpointLoader`` scheme for local paths, under :func:`load_checkpoint_file`."""
+    return load_checkpoint_file(os.path.expanduser(filename), map_location)
+
+
+def download_checkpoint(url: str, model_dir: Optional[str] = None) -> str:
+    """Downloads ``url`` into torch's hub cache (``$TORCH_HOME/hub/checkpoints``) unless it is there; returns the path.
+
+    A file name carrying a SHA-256 prefix (``name-<hex>.pth``, the OpenMMLab mirrors' convention) is verified.
+    In distributed runs rank 0 downloads first while the others wait, as mmengine does.
+    """
+    model_dir = model_dir or os.path.join(torch.hub.get_dir(), 'checkpoints')
+    cached = os.path.join(model_dir, os.path.basename(urlparse(url).path))
+
+    def download() -> None:
+        if os.path.exists(cached):
+            return
+        os.makedirs(model_dir, exist_ok=True)
+        hash_prefix = torch.hub.HASH_REGEX.search(os.path.basename(cached))
+        print_log(f'downloading {url} to {cached}', logger='current')
+        try:
+            torch.hub.download_url_to_file(url, cached, hash_prefix and hash_prefix.group(1), progress=False)
+        except (OSError, RuntimeError) as error:  # HTTP and network errors (URLError is an OSError), bad hash
+            raise CheckpointFileError(url, f'download failed: {error}') from None
+
+    rank, world_size = get_dist_info()
+    if rank == 0:
+        download()
+    if world_size > 1:
+        torch.distributed.barrier()
+        download()  # ranks on another machine than rank 0
+    return cached
+
+
+def load_from_http(filename: str, map_location: Any = None) -> dict:
+    """mmengine ``CheckpointLoader`` scheme for http(s) URLs: download once, then :func:`load_checkpoint_file`."""
+    return load_checkpoint_file(download_checkpoint(filename), map_location)
+
+
+def install_checkpoint_loaders() -> None:
+    """Makes mmengine's ``CheckpointLoader`` load local files and URLs under this policy (idempotent)."""
+    CheckpointLoader.register_scheme(prefixes='', loader=load_from_local, force=True)
+    CheckpointLoader.register_scheme(prefixes=('http://', 'https://'), loader=load_from_http, force=True)
+
+
+def stand_in_names() -> List[str]:
+    """The pickled global names this policy resolves to stand-ins (for documentation and tests)."""
+    return [name for _, name in _STAND_INS]

@@ -6,7 +6,9 @@ _base_ = 'mmaction::_base_/default_runtime.py'
 custom_imports = dict(imports=['uniformer_mm'], allow_failed_imports=False)
 
 # The official ImageNet-1K checkpoint, inflated to 3D by averaging over time (the reference rule).
-pretrained = 'checkpoints/uniformer_small_in1k.pth'
+# The official ImageNet-1K checkpoint, by its name in uniformer_mm.checkpoint_sources: downloaded from the
+# release's Hugging Face repo on first use (or give a local path).
+pretrained = 'uniformer_small_in1k'
 num_classes = 400
 
 model = dict(

@@ -6,7 +6,9 @@ _base_ = 'mmdet::convnext/cascade-mask-rcnn_convnext-t-p4-w7_fpn_4conv1fc-giou_a
 
 custom_imports = dict(imports=['uniformer_mm'], allow_failed_imports=False)
 
-pretrained = 'checkpoints/uniformer_small_in1k.pth'
+# The official ImageNet-1K checkpoint, by its name in uniformer_mm.checkpoint_sources: downloaded from the
+# release's Hugging Face repo on first use (or give a local path).
+pretrained = 'uniformer_small_in1k'
 
 model = dict(
     backbone=dict(

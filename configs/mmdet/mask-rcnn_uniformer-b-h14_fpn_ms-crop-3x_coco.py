@@ -2,7 +2,9 @@
 # (50.3 box AP / 44.8 mask AP published).
 _base_ = './mask-rcnn_uniformer-s-h14_fpn_ms-crop-3x_coco.py'
 
-pretrained = 'checkpoints/uniformer_base_in1k.pth'
+# The official ImageNet-1K checkpoint, by its name in uniformer_mm.checkpoint_sources: downloaded from the
+# release's Hugging Face repo on first use (or give a local path).
+pretrained = 'uniformer_base_in1k'
 
 model = dict(
     backbone=dict(

@@ -4,8 +4,9 @@ _base_ = 'mmdet::mask_rcnn/mask-rcnn_r50_fpn_1x_coco.py'
 
 custom_imports = dict(imports=['uniformer_mm'], allow_failed_imports=False)
 
-# The official ImageNet-1K UniFormer-S checkpoint ({'model': state_dict}), as released.
-pretrained = 'checkpoints/uniformer_small_in1k.pth'
+# The official ImageNet-1K UniFormer-S checkpoint, by its name in uniformer_mm.checkpoint_sources:
+# downloaded from the release's Hugging Face repo on first use (or give a local path).
+pretrained = 'uniformer_small_in1k'
 
 model = dict(
     backbone=dict(

@@ -2,7 +2,9 @@
 # reference recipe (76.7 AP published): 256 images per step (32 per GPU x 8 GPUs), lr 5e-4.
 _base_ = './td-hm_uniformer-s_8xb128-210e_coco-384x288.py'
 
-pretrained = 'checkpoints/uniformer_base_in1k.pth'
+# The official ImageNet-1K checkpoint, by its name in uniformer_mm.checkpoint_sources: downloaded from the
+# release's Hugging Face repo on first use (or give a local path).
+pretrained = 'uniformer_base_in1k'
 
 model = dict(
     backbone=dict(

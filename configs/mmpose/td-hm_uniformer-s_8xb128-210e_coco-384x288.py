@@ -4,7 +4,9 @@ _base_ = 'mmpose::body_2d_keypoint/topdown_heatmap/coco/td-hm_res50_8xb64-210e_c
 
 custom_imports = dict(imports=['uniformer_mm'], allow_failed_imports=False)
 
-pretrained = 'checkpoints/uniformer_small_in1k.pth'
+# The official ImageNet-1K checkpoint, by its name in uniformer_mm.checkpoint_sources: downloaded from the
+# release's Hugging Face repo on first use (or give a local path).
+pretrained = 'uniformer_small_in1k'
 
 model = dict(
     backbone=dict(

@@ -2,7 +2,9 @@
 # recipe (47.0 mIoU published).
 _base_ = './fpn_uniformer-s-h14_8xb4-80k_ade20k-512x512.py'
 
-pretrained = 'checkpoints/uniformer_base_in1k.pth'
+# The official ImageNet-1K checkpoint, by its name in uniformer_mm.checkpoint_sources: downloaded from the
+# release's Hugging Face repo on first use (or give a local path).
+pretrained = 'uniformer_base_in1k'
 
 model = dict(
     backbone=dict(

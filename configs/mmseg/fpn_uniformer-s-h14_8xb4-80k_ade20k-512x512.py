@@ -4,7 +4,9 @@ _base_ = 'mmseg::sem_fpn/fpn_r50_4xb4-160k_ade20k-512x512.py'
 
 custom_imports = dict(imports=['uniformer_mm'], allow_failed_imports=False)
 
-pretrained = 'checkpoints/uniformer_small_in1k.pth'
+# The official ImageNet-1K checkpoint, by its name in uniformer_mm.checkpoint_sources: downloaded from the
+# release's Hugging Face repo on first use (or give a local path).
+pretrained = 'uniformer_small_in1k'
 
 model = dict(
     pretrained=None,

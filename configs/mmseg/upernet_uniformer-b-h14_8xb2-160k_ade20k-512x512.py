@@ -2,7 +2,9 @@
 # (48.9 mIoU single-scale, 50.0 multi-scale published).
 _base_ = './upernet_uniformer-s-h14_8xb2-160k_ade20k-512x512.py'
 
-pretrained = 'checkpoints/uniformer_base_in1k.pth'
+# The official ImageNet-1K checkpoint, by its name in uniformer_mm.checkpoint_sources: downloaded from the
+# release's Hugging Face repo on first use (or give a local path).
+pretrained = 'uniformer_base_in1k'
 
 model = dict(
     backbone=dict(

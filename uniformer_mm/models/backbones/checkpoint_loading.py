@@ -17,6 +17,8 @@ import torch.nn as nn
 from mmengine.logging import print_log
 from mmengine.runner import CheckpointLoader
 
+from ...checkpoint_sources import resolve_checkpoint
+
 _WRAPPER_KEYS = ('state_dict', 'model', 'model_state')
 _MAX_LISTED = 12
 
@@ -104,7 +106,8 @@ def inflate_2d_to_3d(state_dict: Dict[str, torch.Tensor],
     (conv weights: (out, in, kh, kw) -> (out, in, t, kh, kw)). 'avg' repeats the kernel t times and divides
     by t, the official rule, so that a video of identical frames gives the image response away from the
     temporal borders; 'center' puts the kernel in the central frame and zeros elsewhere (mmaction2's port).
-    Other tensors are returned unchanged, so a 3D checkpoint passes through untouched.
+    Inflated kernels are computed and returned in float32 whatever the checkpoint's dtype. Other tensors are
+    returned unchanged, so a 3D checkpoint passes through untouched.
     """
     if mode not in ('avg', 'center'):
         raise ValueError(f"unknown inflation mode {mode!r}; expected 'avg' or 'center'")
@@ -116,22 +119,54 @@ def inflate_2d_to_3d(state_dict: Dict[str, torch.Tensor],
             inflated[key] = value
             continue
         time = goal.shape[2]
+        # In float32 whatever the storage: a float16 kernel divided by time in float16 would lose precision.
+        kernel = value.float()
         if mode == 'avg':
-            inflated[key] = value.unsqueeze(2).repeat_interleave(time, dim=2) / time
+            inflated[key] = kernel.unsqueeze(2).repeat_interleave(time, dim=2) / time
         else:
-            inflated[key] = torch.zeros_like(goal, dtype=value.dtype)
-            inflated[key][:, :, time // 2] = value
+            inflated[key] = torch.zeros(goal.shape, dtype=torch.float32)
+            inflated[key][:, :, time // 2] = kernel
     count = sum(inflated[k] is not state_dict[k] for k in state_dict)
     if count:
         print_log(f'inflated {count} 2D kernels to 3D ({mode})', logger='current')
     return inflated
 
 
+def check_tensor_values(state_dict: Mapping[str, torch.Tensor], own: Mapping[str, torch.Tensor],
+                        source: str) -> None:
+    """Raises :class:`CheckpointMismatchError` for tensors that ``load_state_dict`` would take silently but wrongly:
+    a dtype of another kind than the model's (an integer tensor for a float parameter is cast, a float for an
+    integer buffer truncated), or NaN / infinite values.
+
+    Args:
+        state_dict (Mapping): The checkpoint's tensors; keys absent from ``own`` are not checked.
+        own (Mapping): The model's state dict.
+        source (str): Name of the checkpoint, for messages.
+    """
+    def kind(tensor: torch.Tensor) -> str:
+        return 'complex' if tensor.is_complex() else 'floating' if tensor.is_floating_point() else 'integer'
+
+    wrong_kind = [f'{k} ({state_dict[k].dtype}, model {own[k].dtype})' for k in own
+                  if k in state_dict and kind(state_dict[k]) != kind(own[k])]
+    non_finite = [f'{k} ({int((~torch.isfinite(state_dict[k])).sum())} of {state_dict[k].numel()})' for k in own
+                  if k in state_dict and state_dict[k].is_floating_point()
+                  and not bool(torch.isfinite(state_dict[k]).all())]
+    problems = []
+    if wrong_kind:
+        problems.append(f'dtype of another kind than the model\'s: {format_keys(wrong_kind)}')
+    if non_finite:
+        problems.append(f'NaN or infinite values: {format_keys(non_finite)}')
+    if problems:
+        raise CheckpointMismatchError(f'{source} holds tensors that cannot be loaded as they are:\n  '
+                                      + '\n  '.join(problems) + '\nNothing was loaded.')
+
+
 def load_state_dict_strictly(model: nn.Module,
                              state_dict: Mapping[str, torch.Tensor],
                              explain_gaps: Callable[[List[str], List[str]], Dict[str, str]],
                              source: str = 'checkpoint') -> Dict[str, List[str]]:
-    """Loads ``state_dict`` into ``model`` and raises unless every difference is explained.
+    """Loads ``state_dict`` into ``model`` and raises unless every difference is explained and every value fits
+    (:func:`check_tensor_values`); on any error the model is left untouched.
 
     Args:
         model (nn.Module): The backbone.
@@ -163,9 +198,11 @@ def load_state_dict_strictly(model: nn.Module,
         raise CheckpointMismatchError(
             f'{source} does not fit {type(model).__name__}:\n  ' + '\n  '.join(problems) +
             f'\nThe checkpoint has {describe_layout(state_dict)}; the model has {describe_layout(own)}. '
-            'Pick the arch that matches the checkpoint (head_dim is not stored in a checkpoint: '
-            "'small_plus' (head_dim 32) and 'small_plus_dim64' share one layout, so check it too).")
+            'Pick the arch that matches the checkpoint' + (
+                " (head_dim is not stored in a checkpoint: 'small_plus' (head_dim 32) and 'small_plus_dim64' "
+                'share one layout, so check it too).' if 'small_plus' in getattr(model, 'arch_zoo', {}) else '.'))
 
+    check_tensor_values(state_dict, own, source)
     loadable = {k: v for k, v in state_dict.items() if k in own}
     model.load_state_dict(loadable, strict=False)
     by_reason = group_by_reason({key: reasons[key] for key in missing + unexpected})
@@ -181,15 +218,16 @@ def load_pretrained(model: nn.Module,
                     explain_gaps: Callable[[List[str], List[str]], Dict[str, str]],
                     adapt: Optional[Callable[[Dict[str, torch.Tensor]], Dict[str, torch.Tensor]]] = None
                     ) -> Dict[str, List[str]]:
-    """Loads an official checkpoint file (local path or URL) into a backbone; see the module docstring.
+    """Loads an official checkpoint (local path, URL or released name) into a backbone; see the module docstring.
 
     Args:
         model (nn.Module): The backbone.
-        filename (str): Path or URL, as accepted by mmengine's ``CheckpointLoader``.
+        filename (str): Path, URL, or a name of ``uniformer_mm.checkpoint_sources.RELEASED_CHECKPOINTS``; a
+            missing local file raises before anything is read, saying where to get it.
         explain_gaps (Callable): See :func:`load_state_dict_strictly`.
         adapt (Callable, optional): Transforms the extracted state dict before loading (e.g. 2D -> 3D).
     """
-    checkpoint = CheckpointLoader.load_checkpoint(filename, map_location='cpu')
+    checkpoint = CheckpointLoader.load_checkpoint(resolve_checkpoint(filename), map_location='cpu')
     state_dict, notes = extract_state_dict(checkpoint)
     if notes:
         print_log(f'{filename}: ' + '; '.join(notes), logger='current')

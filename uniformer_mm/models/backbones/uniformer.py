@@ -5,6 +5,7 @@ images, 3 for videos); a stage-3 attention variant (global, window, hybrid) is a
 not a separate class. Parameter names follow the official release (``patch_embed{i}``, ``blocks{i}``,
 ``norm{i}``), so its checkpoints load without renaming.
 """
+import logging
 from typing import Dict, List, Optional, Sequence, Tuple, Union
 
 import torch
@@ -12,11 +13,13 @@ import torch.nn as nn
 import torch.nn.functional as F
 import torch.utils.checkpoint as cp
 from mmcv.cnn.bricks import DropPath
+from mmengine.logging import print_log
 from mmengine.model import BaseModule
 from mmengine.model.weight_init import trunc_normal_
 from mmengine.registry import MODELS
 from torch.nn.modules.batchnorm import _BatchNorm
 
+from ...checkpoint_sources import resolve_checkpoint
 from .checkpoint_loading import inflate_2d_to_3d, load_pretrained
 
 _CONV = {2: nn.Conv2d, 3: nn.Conv3d}
@@ -260,6 +263,7 @@ class UniFormerBase(BaseModule):
                  with_cp: Union[bool, Sequence[int]] = False,
                  init_cfg: Optional[dict] = None) -> None:
         super().__init__(init_cfg=init_cfg)
+        self._warn_if_pretrained_missing()
         self.arch_settings = self._resolve_arch(arch)
         depths = self.arch_settings['depths']
         embed_dims = self.arch_settings['embed_dims']
@@ -340,6 +344,16 @@ class UniFormerBase(BaseModule):
         elif isinstance(module, nn.LayerNorm):
             nn.init.ones_(module.weight)
             nn.init.zeros_(module.bias)
+
+    def _warn_if_pretrained_missing(self) -> None:
+        # Inference and testing never call init_weights, so a missing file is only a warning here; training
+        # (init_weights) raises the same message.
+        if self.init_cfg is not None and self.init_cfg.get('type') == 'Pretrained':
+            try:
+                resolve_checkpoint(self.init_cfg['checkpoint'])
+            except FileNotFoundError as missing:
+                print_log(f'{missing}\n(Building works; training will stop at weight initialisation.)',
+                          logger='current', level=logging.WARNING)
 
     def init_weights(self) -> None:
         """Loads ``init_cfg=dict(type='Pretrained', checkpoint=...)`` strictly; other init_cfgs as usual."""

@@ -1,0 +1,266 @@
+"""Hostile checkpoint files, written opcode by opcode, loaded the way a user's process would load them.
+
+Each payload is written as a PyTorch zip archive (and, for one, as a legacy raw pickle) and loaded in a fresh
+process: a clean interpreter imports ``uniformer_mm`` once, then forks one child per payload, so that every load
+starts from the same untouched state and a crash shows as a signal. Each child tries mmengine's loader (what
+``Runner.resume``, ``load_from``, ``init_cfg=Pretrained`` and the inferencers call) and plain ``torch.load``, and
+reports whether marker files appeared, whether ``HistoryBuffer``'s class-level statistics table changed and what
+torch's allow-list holds afterwards.
+"""
+import json
+import struct
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+
+from uniformer_mm.checkpoint_safety import stand_in_names
+
+
+# ---- a protocol-2 pickle writer: each function returns the opcodes that push one value -------------------------
+def glob(module: str, name: str) -> bytes:
+    return b'c' + f'{module}\n{name}\n'.encode()
+
+
+def text(value: str) -> bytes:
+    data = value.encode()
+    return b'X' + struct.pack('<I', len(data)) + data
+
+
+def integer(value: int) -> bytes:
+    return b'J' + struct.pack('<i', value)
+
+
+def raw_bytes(data: bytes) -> bytes:  # protocol 2 writes bytes as _codecs.encode(latin-1 text, 'latin1')
+    return glob('_codecs', 'encode') + text(data.decode('latin1')) + text('latin1') + b'\x86R'
+
+
+def tup(*items: bytes) -> bytes:
+    return b'(' + b''.join(items) + b't'
+
+
+def call(func: bytes, *args: bytes) -> bytes:
+    return func + tup(*args) + b'R'
+
+
+def build(obj: bytes, state: bytes) -> bytes:
+    return obj + state + b'b'
+
+
+def dictionary(**items: bytes) -> bytes:
+    return b'}(' + b''.join(text(k) + v for k, v in items.items()) + b'u'
+
+
+NONE, TRUE, FALSE = b'N', b'\x88', b'\x89'
+GETATTR = glob('__builtin__', 'getattr')
+HISTORY_BUFFER = glob('mmengine.logging.history_buffer', 'HistoryBuffer')
+
+
+def dtype(code: str, state: bytes = None, byteorder: str = '<') -> bytes:
+    state = state or tup(integer(3), text(byteorder), NONE, NONE, NONE, integer(-1), integer(-1), integer(0))
+    return build(call(glob('numpy', 'dtype'), text(code), FALSE, TRUE), state)
+
+
+def array(shape, dtype_opcodes: bytes, data: bytes, module: str = 'numpy._core.multiarray') -> bytes:
+    shape_opcodes = tup(*(integer(n) for n in shape))
+    empty = call(glob(module, '_reconstruct'), glob('numpy', 'ndarray'), tup(integer(0)), raw_bytes(b'b'))
+    return build(empty, tup(integer(1), shape_opcodes, dtype_opcodes, FALSE, raw_bytes(data)))
+
+
+def history_buffer(**state: bytes) -> bytes:
+    return build(HISTORY_BUFFER + b')\x81', dictionary(**state))
+
+
+def statistic(name: str) -> bytes:
+    return call(GETATTR, HISTORY_BUFFER, text(name))
+
+
+def checkpoint(payload: bytes) -> bytes:
+    """A whole pickle: ``{'state_dict': {}, 'message_hub': payload}``."""
+    return b'\x80\x02' + dictionary(state_dict=b'}', message_hub=payload) + b'.'
+
+
+def write_archive(path: Path, pickle_bytes: bytes) -> Path:
+    """A PyTorch zip archive (torch.save's format) whose data.pkl is ``pickle_bytes``."""
+    with zipfile.ZipFile(path, 'w', zipfile.ZIP_STORED) as archive:
+        archive.writestr('archive/data.pkl', pickle_bytes)
+        archive.writestr('archive/byteorder', 'little')
+        archive.writestr('archive/version', '3\n')
+    return path
+
+
+# The builtins module through getattr(getattr, '__self__'), then eval handed to torch's own allow-listed
+# _rebuild_from_type_v2, which calls func(*args): the code-execution chain measured against the old allow-list.
+EVAL = call(GETATTR, call(GETATTR, GETATTR, text('__self__')), text('eval'))
+MARKER_CODE = "open('MARKER', 'w').write('pwned')"
+GOOD_BUFFER = dict(max_length=integer(10), _log_history=array((2, ), dtype('f8'), np.array([1., 2.]).tobytes()),
+                   _count_history=array((2, ), dtype('i8'), np.array([1, 1]).tobytes()),
+                   statistics_methods=dictionary(mean=statistic('mean'), current=statistic('current')))
+
+PAYLOADS = {
+    'os_system': call(glob('os', 'system'), text('touch MARKER')),
+    'builtins_eval': call(glob('builtins', 'eval'), text(MARKER_CODE)),
+    'getattr_eval_via_rebuild_from_type': call(glob('torch._tensor', '_rebuild_from_type_v2'), EVAL,
+                                               glob('torch', 'Tensor'), tup(text(MARKER_CODE)), b'}'),
+    'getattr_eval_reduce': call(EVAL, text(MARKER_CODE)),
+    'getattr_open_via_rebuild_from_type': call(
+        glob('torch._tensor', '_rebuild_from_type_v2'),
+        call(GETATTR, call(GETATTR, GETATTR, text('__self__')), text('open')), glob('torch', 'Tensor'),
+        tup(text('MARKER'), text('w')), b'}'),
+    'getattr_on_history_buffer_dunder': call(call(GETATTR, HISTORY_BUFFER, text('__init__')), NONE),
+    'history_buffer_plants_statistic': history_buffer(
+        **dict(GOOD_BUFFER, statistics_methods=dictionary(
+            evil=glob('torch._utils', '_rebuild_tensor_v2')))),
+    'history_buffer_renames_statistic': history_buffer(
+        **dict(GOOD_BUFFER, statistics_methods=dictionary(mean=statistic('max')))),
+    'history_buffer_shadows_current': history_buffer(**dict(GOOD_BUFFER, current=glob('builtins', 'set'))),
+    'history_buffer_class_table_in_state': history_buffer(
+        **dict(GOOD_BUFFER, _statistics_methods=dictionary(mean=statistic('max')))),
+    'numpy_object_array_forged_pointer': array(
+        (1, ), dtype('O', tup(integer(3), text('|'), NONE, NONE, NONE, integer(-1), integer(-1), integer(63))),
+        b'AAAAAAAA'),
+    'numpy_dtype_crafted_itemsize': array(
+        (1, ), dtype('f8', tup(integer(3), text('<'), NONE, NONE, NONE, integer(1 << 19), integer(1),
+                               integer(0))), b'AAAAAAAA'),
+    'numpy_array_shorter_than_shape': array((1 << 20, ), dtype('f8'), b'AAAAAAAA'),
+    'numpy_array_huge_shape': array((1 << 30, 1 << 30), dtype('f8'), b'AAAAAAAA'),
+    'numpy_scalar_short_data': call(glob('numpy._core.multiarray', 'scalar'), dtype('f8'), raw_bytes(b'A')),
+    # torch's _rebuild_from_type_v2 sets attributes on what it builds: here a scalar's dtype, after the fact.
+    'numpy_scalar_retargeted_through_rebuild_from_type': call(
+        glob('torch._tensor', '_rebuild_from_type_v2'), glob('numpy._core.multiarray', 'scalar'),
+        glob('numpy._core.multiarray', 'scalar'), tup(dtype('f8'), raw_bytes(b'AAAAAAAA')),
+        tup(NONE, dictionary(args=tup(dtype('O', byteorder='|'), raw_bytes(b'AAAAAAAA'))))),
+    'self_containing_list': b']q\x00h\x00a',
+    'deeply_nested_lists': b']' * 100000 + b'a' * 99999,
+}
+# Harmless to torch's unpickler, but not walkable: refused by ours.
+STRUCTURE_ONLY = {'self_containing_list', 'deeply_nested_lists'}
+# Legitimate content in the forms numpy 1 and numpy 2 write, which must load.
+ACCEPTED = {
+    'numpy1_era_array_and_scalar': dictionary(
+        a=array((2, 2), dtype('f4'), np.arange(4, dtype='<f4').tobytes(), module='numpy.core.multiarray'),
+        s=call(glob('numpy.core.multiarray', 'scalar'), dtype('f8'), raw_bytes(np.float64(2.5).tobytes()))),
+    'numpy2_history_buffer': history_buffer(**GOOD_BUFFER),
+}
+
+CHILD = r'''
+import json, os, sys
+import torch
+import uniformer_mm
+from mmengine.logging import HistoryBuffer
+from mmengine.runner.checkpoint import _load_checkpoint
+
+HistoryBuffer()  # registers mmengine's default statistics, as any run does
+allow_list = sorted(map(str, torch.serialization.get_safe_globals()))
+table = dict(HistoryBuffer._statistics_methods)
+for path in sys.argv[1:]:
+    pid = os.fork()
+    if pid == 0:
+        os.chdir(os.path.dirname(path))
+        report = {}
+        for loader, load in (('mmengine', _load_checkpoint), ('torch', torch.load)):
+            try:
+                result = load(path)
+                report[loader] = 'loaded'
+                if loader == 'mmengine':
+                    report['loaded'] = repr(result)[:2000]
+            except BaseException as error:
+                report[loader] = f'{type(error).__name__}: {error}'[:2000]
+        report['marker'] = os.path.exists('MARKER')
+        report['table_unchanged'] = dict(HistoryBuffer._statistics_methods) == table
+        report['allow_list_unchanged'] = sorted(map(str, torch.serialization.get_safe_globals())) == allow_list
+        with open(path + '.json', 'w') as file:
+            json.dump(report, file)
+        os._exit(0)
+    _, status = os.waitpid(pid, 0)
+    print('STATUS', json.dumps(dict(path=path, status=status)), flush=True)
+'''
+
+
+@pytest.fixture(scope='module')
+def reports(tmp_path_factory):
+    """Loads every payload in its own forked child of one clean interpreter; returns {name: report}."""
+    root = tmp_path_factory.mktemp('redteam')
+    paths = {}
+    for name, payload in {**PAYLOADS, **ACCEPTED}.items():
+        (root / name).mkdir()
+        paths[name] = write_archive(root / name / 'ckpt.pth', checkpoint(payload))
+    (root / 'legacy_getattr_eval').mkdir()
+    paths['legacy_getattr_eval'] = root / 'legacy_getattr_eval' / 'ckpt.pth'
+    paths['legacy_getattr_eval'].write_bytes(checkpoint(PAYLOADS['getattr_eval_via_rebuild_from_type']))
+    result = subprocess.run([sys.executable, '-c', CHILD, *map(str, paths.values())], capture_output=True,
+                            text=True, timeout=300)
+    assert result.returncode == 0, result.stderr[-3000:]
+    lines = [json.loads(line[len('STATUS '):]) for line in result.stdout.splitlines() if line.startswith('STATUS ')]
+    statuses = {Path(line['path']): line['status'] for line in lines}
+    reports = {}
+    for name, path in paths.items():
+        assert statuses[path] == 0, f'{name}: the loading process died (wait status {statuses[path]})'
+        reports[name] = json.loads(Path(f'{path}.json').read_text())
+        reports[name]['dir'] = path.parent
+    return reports
+
+
+@pytest.mark.parametrize('name', [*PAYLOADS, 'legacy_getattr_eval'])
+def test_hostile_file_is_refused_and_harmless(reports, name):
+    report = reports[name]
+    assert report['mmengine'].startswith('CheckpointFileError: '), report['mmengine']
+    assert 'ckpt.pth' in report['mmengine']
+    if name not in STRUCTURE_ONLY:  # torch's own policy, untouched by uniformer_mm, refuses it too
+        assert report['torch'] != 'loaded'
+    assert not report['marker'] and not (report['dir'] / 'MARKER').exists()
+    assert report['table_unchanged'] and report['allow_list_unchanged']
+
+
+@pytest.mark.parametrize('name, cause', [
+    ('os_system', 'GLOBAL os.system'),
+    ('getattr_eval_via_rebuild_from_type', "getattr is accepted only as getattr(HistoryBuffer, <statistic name>), "
+                                           "got getattr(builtins.getattr, '__self__')"),
+    ('getattr_on_history_buffer_dunder', 'Trying to call reduce for unrecognized function'),
+    ('history_buffer_plants_statistic', "statistic 'evil' must be getattr(HistoryBuffer, 'evil')"),
+    ('history_buffer_renames_statistic', "statistic 'mean' must be getattr(HistoryBuffer, 'mean')"),
+    ('history_buffer_shadows_current', 'HistoryBuffer state must have keys'),
+    ('numpy_object_array_forged_pointer', "numpy dtype 'O' is not a plain numeric dtype"),
+    ('numpy_dtype_crafted_itemsize', 'carries a state numpy never writes'),
+    ('numpy_array_shorter_than_shape', 'needs 8388608 bytes, the file gives 8'),
+    ('numpy_scalar_short_data', 'scalar needs 8 bytes of data, the file gives 1'),
+    ('numpy_scalar_retargeted_through_rebuild_from_type', "numpy dtype 'O' is not a plain numeric dtype"),
+    ('self_containing_list', 'contains itself'),
+    ('deeply_nested_lists', 'nests containers deeper'),
+])
+def test_refusal_names_the_cause(reports, name, cause):
+    assert cause in reports[name]['mmengine']
+
+
+@pytest.mark.parametrize('name', ACCEPTED)
+def test_legitimate_numpy_and_history_buffer_content_loads(reports, name):
+    report = reports[name]
+    assert report['mmengine'] == 'loaded', report['mmengine']
+    assert report['table_unchanged'] and report['allow_list_unchanged']
+
+
+def test_accepted_content_is_rebuilt_exactly(tmp_path):
+    from mmengine.logging import HistoryBuffer
+
+    from uniformer_mm.checkpoint_safety import load_checkpoint_file
+    loaded = load_checkpoint_file(write_archive(tmp_path / 'ok.pth', checkpoint(dictionary(
+        buffer=history_buffer(**GOOD_BUFFER), **{'numpy1': ACCEPTED['numpy1_era_array_and_scalar']}))))
+    buffer = loaded['message_hub']['buffer']
+    assert type(buffer) is HistoryBuffer and 'statistics_methods' not in vars(buffer)
+    assert buffer.mean() == 1.5 and buffer.current() == 2.0 and buffer.max_length == 10
+    array_, scalar = loaded['message_hub']['numpy1']['a'], loaded['message_hub']['numpy1']['s']
+    assert array_.dtype == np.float32 and np.array_equal(array_, np.arange(4, dtype=np.float32).reshape(2, 2))
+    assert array_.flags.owndata and array_.flags.writeable
+    assert type(scalar) is np.float64 and scalar == 2.5
+
+
+def test_stand_ins_cover_exactly_what_mmengine_checkpoints_pickle():
+    assert sorted(stand_in_names()) == sorted([
+        'builtins.getattr', 'mmengine.logging.history_buffer.HistoryBuffer', 'numpy.dtype', 'numpy.ndarray',
+        'numpy.core.multiarray._reconstruct', 'numpy._core.multiarray._reconstruct',
+        'numpy.core.multiarray.scalar', 'numpy._core.multiarray.scalar'])
+    assert not any(name in map(str, torch.serialization.get_safe_globals()) for name in stand_in_names())

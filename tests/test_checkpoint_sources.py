@@ -1,0 +1,178 @@
+"""Finding official weights: the released-checkpoint table, init_cfg by name or URL (downloads from a server on
+127.0.0.1), and the messages for files that are not there."""
+import dataclasses
+import functools
+import http.server
+import re
+import subprocess
+import sys
+import threading
+from pathlib import Path
+
+import pytest
+import torch
+from conftest import fabricate_official_state_dict
+
+from uniformer_mm import CheckpointFileError, UniFormer2D
+from uniformer_mm.checkpoint_sources import (LOAD_ROUTES, RELEASED_CHECKPOINTS, TRAIN_FROM_SCRATCH,
+                                             check_pretrained_sources, resolve_checkpoint)
+from uniformer_mm.models.backbones.uniformer import UniFormerBase
+
+ROOT = Path(__file__).resolve().parents[1]
+README = (ROOT / 'README.md').read_text()
+
+
+@pytest.fixture
+def server(tmp_path):
+    """An HTTP server on 127.0.0.1 serving tmp_path/www; yields (base URL, list of requested paths)."""
+    (tmp_path / 'www').mkdir()
+    requests = []
+
+    class Handler(http.server.SimpleHTTPRequestHandler):
+        def log_message(self, *args):
+            requests.append(self.path)
+
+    httpd = http.server.ThreadingHTTPServer(('127.0.0.1', 0),
+                                            functools.partial(Handler, directory=str(tmp_path / 'www')))
+    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread.start()
+    yield f'http://127.0.0.1:{httpd.server_port}', requests, tmp_path / 'www'
+    httpd.shutdown()
+
+
+@pytest.fixture(autouse=True)
+def hub_cache(tmp_path, monkeypatch):
+    monkeypatch.setattr(torch.hub, '_hub_dir', str(tmp_path / 'hub'))
+    return tmp_path / 'hub' / 'checkpoints'
+
+
+def test_every_entry_is_complete_and_loads_into_its_arch():
+    for name, entry in RELEASED_CHECKPOINTS.items():
+        assert entry.url or entry.page, name
+        assert all(url.startswith('https://') for url in (entry.url, *entry.mirrors, entry.page) if url), name
+        family = UniFormerBase.arch_zoo
+        assert entry.arch in family and entry.head_dim == family[entry.arch]['head_dim'], name
+        assert entry.load in LOAD_ROUTES, name
+        for config in re.findall(r"configs/\S+\.py", entry.config):
+            assert (ROOT / config).is_file(), f'{name}: {config}'
+
+
+def test_every_architecture_of_the_imagenet_release_is_listed():
+    imagenet = {e.arch: e for e in RELEASED_CHECKPOINTS.values() if e.task.startswith('ImageNet')}
+    assert sorted(imagenet) == sorted(UniFormerBase.arch_zoo)
+    assert imagenet['small_plus'].head_dim == 32 and imagenet['small_plus_dim64'].head_dim == 64
+
+
+def test_readme_table_lists_every_checkpoint_with_its_hosts():
+    for name, entry in RELEASED_CHECKPOINTS.items():
+        row = next((line for line in README.splitlines() if line.startswith(f'| `{name}` |')), None)
+        assert row is not None, f'{name} has no row in the README table'
+        for url in (entry.url, *entry.mirrors, entry.page):
+            if url:
+                assert url in row, f'{name}: {url}'
+        assert f'| {entry.head_dim} |' in row and f'| {entry.load} |' in row
+
+
+def test_name_resolves_to_its_direct_download():
+    assert resolve_checkpoint('uniformer_small_in1k') == \
+        'https://huggingface.co/Sense-X/uniformer_image/resolve/main/uniformer_small_in1k.pth'
+    assert resolve_checkpoint('http://example.org/x.pth') == 'http://example.org/x.pth'
+
+
+def test_drive_only_name_says_where_to_download_it_by_hand():
+    with pytest.raises(FileNotFoundError) as error:
+        resolve_checkpoint('uniformer_base_ls_in1k')
+    assert 'https://drive.google.com/file/d/10FnwzMVgGL8bPO3EMZ7oG4vDvqnPoBK5/view' in str(error.value)
+    assert TRAIN_FROM_SCRATCH in str(error.value)
+
+
+def test_missing_release_file_names_its_sources_and_the_way_out(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    model = UniFormer2D(init_cfg=dict(type='Pretrained', checkpoint='checkpoints/uniformer_small_in1k.pth'))
+    with pytest.raises(FileNotFoundError) as error:
+        model.init_weights()
+    message = str(error.value)
+    assert "'checkpoints/uniformer_small_in1k.pth' not found" in message and str(tmp_path) in message
+    assert RELEASED_CHECKPOINTS['uniformer_small_in1k'].url in message
+    assert "set init_cfg's checkpoint to 'uniformer_small_in1k'" in message and TRAIN_FROM_SCRATCH in message
+
+
+def test_missing_unknown_file(tmp_path):
+    with pytest.raises(FileNotFoundError, match=r"(?s)'mine.pth' not found.*Checkpoints: safety and sources"):
+        resolve_checkpoint('mine.pth')
+
+
+def test_building_with_a_missing_file_warns_and_training_stops_first(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    config = ROOT / 'configs/mmdet/mask-rcnn_uniformer-s-h14_fpn_1x_coco.py'
+    from mmengine.config import Config
+    cfg = Config.fromfile(str(config))
+    cfg.model.backbone.init_cfg.checkpoint = 'checkpoints/uniformer_small_in1k.pth'
+    with pytest.raises(FileNotFoundError, match='uniformer_small_in1k.pth'):
+        check_pretrained_sources(cfg.model)
+    cfg.model.backbone.init_cfg.checkpoint = 'uniformer_small_in1k'
+    check_pretrained_sources(cfg.model)
+
+
+def test_train_tool_stops_before_loading_any_data(tmp_path):
+    # data/coco does not exist in tmp_path: reaching the dataset would fail with another error.
+    config = ROOT / 'configs/mmdet/mask-rcnn_uniformer-s-h14_fpn_1x_coco.py'
+    result = subprocess.run([sys.executable, str(ROOT / 'tools/train.py'), str(config), '--work-dir', 'w',
+                             '--cfg-options', 'model.backbone.init_cfg.checkpoint=checkpoints/uniformer_small_in1k.pth'],
+                            cwd=tmp_path, capture_output=True, text=True, timeout=300)
+    assert result.returncode != 0
+    assert "FileNotFoundError: init_cfg checkpoint 'checkpoints/uniformer_small_in1k.pth' not found" in result.stderr
+    assert 'annotations' not in result.stderr and not (tmp_path / 'w').exists()
+
+
+def _serve_official(www: Path, name: str) -> dict:
+    state_dict = fabricate_official_state_dict('image_small_in1k')
+    torch.save(dict(model=state_dict), www / name)
+    return state_dict
+
+
+def test_url_downloads_once_into_the_hub_cache_and_loads(server, hub_cache):
+    base, requests, www = server
+    state_dict = _serve_official(www, 'uniformer_small_in1k.pth')
+    for _ in range(2):
+        model = UniFormer2D(init_cfg=dict(type='Pretrained', checkpoint=f'{base}/uniformer_small_in1k.pth'))
+        model.init_weights()
+        torch.testing.assert_close(model.blocks3[0].attn.qkv.weight, state_dict['blocks3.0.attn.qkv.weight'],
+                                   rtol=0, atol=0)
+    assert requests == ['/uniformer_small_in1k.pth']  # the second model read the cached file
+    assert (hub_cache / 'uniformer_small_in1k.pth').is_file()
+
+
+def test_name_downloads_from_its_url(server, monkeypatch):
+    base, requests, www = server
+    state_dict = _serve_official(www, 'uniformer_small_in1k.pth')
+    entry = RELEASED_CHECKPOINTS['uniformer_small_in1k']
+    monkeypatch.setitem(RELEASED_CHECKPOINTS, 'uniformer_small_in1k',
+                        dataclasses.replace(entry, url=f'{base}/uniformer_small_in1k.pth', mirrors=()))
+    model = UniFormer2D(init_cfg=dict(type='Pretrained', checkpoint='uniformer_small_in1k'))
+    model.init_weights()
+    torch.testing.assert_close(model.patch_embed1.proj.weight, state_dict['patch_embed1.proj.weight'])
+    assert requests == ['/uniformer_small_in1k.pth']
+
+
+def test_downloaded_file_with_a_wrong_hash_is_refused(server, hub_cache):
+    base, _, www = server
+    _serve_official(www, 'uniformer_small_in1k_20221219-deadbeef.pth')
+    model = UniFormer2D(init_cfg=dict(type='Pretrained',
+                                      checkpoint=f'{base}/uniformer_small_in1k_20221219-deadbeef.pth'))
+    with pytest.raises(CheckpointFileError, match=r'download failed: .*hash'):
+        model.init_weights()
+    assert not list(hub_cache.glob('*.pth'))
+
+
+def test_missing_url_names_the_url(server):
+    base, _, _ = server
+    with pytest.raises(CheckpointFileError, match=rf'{re.escape(base)}/gone.pth: download failed: HTTP Error 404'):
+        UniFormer2D(init_cfg=dict(type='Pretrained', checkpoint=f'{base}/gone.pth')).init_weights()
+
+
+def test_downloaded_hostile_file_is_refused(server):
+    base, _, www = server
+    (www / 'evil.pth').write_bytes(b'\x80\x02cposix\nsystem\nX\x02\x00\x00\x00ls\x85R.')
+    with pytest.raises(CheckpointFileError, match='evil.pth: refused by the checkpoint loading policy'):
+        UniFormer2D(init_cfg=dict(type='Pretrained', checkpoint=f'{base}/evil.pth')).init_weights()

@@ -1,0 +1,222 @@
+"""Where the reference release's checkpoints are hosted, by name, and how ``init_cfg`` finds them.
+
+``RELEASED_CHECKPOINTS`` lists every released checkpoint that a shipped config can use: the ImageNet-1K backbones
+(``init_cfg`` of every config), the Kinetics / Something-Something models, and the COCO, ADE20K and COCO-keypoint
+models. Names are the release's file names without ``.pth``. ``url`` is a direct download (the release's Hugging
+Face repositories, or the OpenMMLab mirrors of mmaction2 and mmpose), ``mirrors`` other direct downloads, and
+``page`` the release's Google Drive page, the only host of many files; Drive pages cannot be downloaded by a
+program, so those files are fetched by hand.
+
+``init_cfg=dict(type='Pretrained', checkpoint=...)`` of the UniFormer backbones takes a local path, a URL, or a
+name of this table (downloaded once into torch's hub cache, ``$TORCH_HOME/hub/checkpoints``).
+"""
+import os
+from dataclasses import dataclass
+from typing import Any, Dict, Optional, Tuple
+
+_HF = 'https://huggingface.co/Sense-X'
+_MMACTION = 'https://download.openmmlab.com/mmaction/v1.0/recognition/uniformerv1'
+_MMPOSE = 'https://download.openmmlab.com/mmpose/v1/projects/uniformer'
+_DRIVE = 'https://drive.google.com/file/d/{}/view'
+TRAIN_FROM_SCRATCH = '--cfg-options model.backbone.init_cfg=None'
+
+
+# How a released checkpoint is used, named in the README's table.
+LOAD_ROUTES = {
+    'init_cfg': "the backbone's init_cfg=dict(type='Pretrained', checkpoint=NAME or PATH)",
+    'slowfast-video': 'python tools/convert_checkpoint.py slowfast-video (Kinetics-400: with the two label files), '
+                      'then --checkpoint',
+    'openmmlab1': 'python tools/convert_checkpoint.py openmmlab1 --config CONFIG, then --checkpoint',
+    'checkpoint': 'mim test ... --checkpoint FILE as is (an OpenMMLab 2.0 checkpoint)',
+}
+
+
+@dataclass(frozen=True)
+class ReleasedCheckpoint:
+    """One released checkpoint.
+
+    Args:
+        name (str): The release's file name without ``.pth``.
+        task (str): What it was trained on, with the published metric.
+        arch (str): The ``arch`` of ``UniFormer2D`` / ``UniFormer3D`` it loads into.
+        head_dim (int): Attention head width (not stored in the checkpoint; picks between archs of one layout).
+        config (str): The shipped config it belongs to, or which configs use it.
+        load (str): How it is used: a key of ``LOAD_ROUTES``.
+        url (str, optional): Direct download.
+        mirrors (tuple[str]): Other direct downloads.
+        page (str, optional): The Google Drive page of the reference release.
+    """
+    name: str
+    task: str
+    arch: str
+    head_dim: int
+    config: str
+    load: str
+    url: Optional[str] = None
+    mirrors: Tuple[str, ...] = ()
+    page: Optional[str] = None
+
+    def where(self) -> str:
+        """Where to get the file, for messages."""
+        hosts = [url for url in (self.url, *self.mirrors) if url]
+        if hosts:
+            return 'download it from ' + ' or '.join(hosts)
+        return f"download it by hand from the release's Google Drive page {self.page}"
+
+
+def _entries() -> Tuple[ReleasedCheckpoint, ...]:
+    det, seg, pose, video = 'configs/mmdet/', 'configs/mmseg/', 'configs/mmpose/', 'configs/mmaction/'
+
+    def imagenet(name, task, arch, head_dim, config, url=None, mirrors=(), drive=None):
+        return ReleasedCheckpoint(name, task, arch, head_dim, config, 'init_cfg', url, mirrors, _DRIVE.format(drive))
+
+    def video_model(name, task, arch, config, drive, url=None):
+        return ReleasedCheckpoint(name, task, arch, 64, video + config, 'slowfast-video', url,
+                                  page=_DRIVE.format(drive))
+
+    def mmaction_port(name, task, arch, config, url):
+        return ReleasedCheckpoint(name, task, arch, 64, video + config, 'checkpoint', f'{_MMACTION}/{url}')
+
+    def openmmlab1(name, task, arch, config, drive, url=None):
+        return ReleasedCheckpoint(name, task, arch, 64, config, 'openmmlab1', url, page=_DRIVE.format(drive))
+
+    return (
+        imagenet('uniformer_small_in1k', 'ImageNet-1K 224, 82.9 top-1', 'small', 64, 'every S config',
+                 f'{_HF}/uniformer_image/resolve/main/uniformer_small_in1k.pth',
+                 (f'{_MMACTION}/uniformer_small_in1k_20221219-fe0a7ae0.pth', f'{_MMPOSE}/uniformer_small_in1k.pth'),
+                 '1-uepH3Q3BhTmWU6HK-sGAGQC_MpfIiPD'),
+        imagenet('uniformer_small_plus_in1k', 'ImageNet-1K 224, 83.4 top-1', 'small_plus', 32, "arch='small_plus'",
+                 f'{_HF}/uniformer_image/resolve/main/uniformer_small_plus_in1k.pth',
+                 drive='10IN5ULcjz0Ld_lDokkTGOSmRFXLzUkEs'),
+        imagenet('uniformer_small_plus_dim64_in1k', 'ImageNet-1K 224, 83.4 top-1', 'small_plus_dim64', 64,
+                 "arch='small_plus_dim64'", drive='178ipRvMBKeAP_Fzy6fEr2HQkIQWdgEY6'),
+        imagenet('uniformer_base_in1k', 'ImageNet-1K 224, 83.8 top-1', 'base', 64, 'every B config',
+                 f'{_HF}/uniformer_image/resolve/main/uniformer_base_in1k.pth',
+                 (f'{_MMACTION}/uniformer_base_in1k_20221219-82c01015.pth', f'{_MMPOSE}/uniformer_base_in1k.pth'),
+                 '1-wT39QazTGELxgrQIu6J12D3qcla3hui'),
+        imagenet('uniformer_base_ls_in1k', 'ImageNet-1K 224, 83.9 top-1', 'base_ls', 64, "arch='base_ls'",
+                 drive='10FnwzMVgGL8bPO3EMZ7oG4vDvqnPoBK5'),
+        video_model('uniformer_small_k400_8x8', 'Kinetics-400 8x1x4, 78.4 top-1', 'small',
+                    'uniformer3d-s_in1k-pre_8xb8-8x8x1-200e_kinetics400-rgb.py', '1-kitVTkWErHXI_x-sLItvK9-sOmb53j6'),
+        video_model('uniformer_small_k400_16x4', 'Kinetics-400 16x1x4, 80.8 top-1', 'small',
+                    'uniformer3d-s_in1k-pre_8xb8-16x4x1-200e_kinetics400-rgb.py', '1-jGZIIuTM5IYIpqkNTojhGhfMc7Gu9Kt'),
+        video_model('uniformer_base_k400_8x8', 'Kinetics-400 8x1x4', 'base',
+                    'uniformer3d-b_in1k-pre_8xb8-8x8x1-200e_kinetics400-rgb.py', '1hBxGU-QE8hGRBjSNCymJ7Au06LhluvTv'),
+        video_model('uniformer_base_k400_16x4', 'Kinetics-400 16x1x4, 82.0 top-1', 'base',
+                    'uniformer3d-b_in1k-pre_8xb8-16x4x1-200e_kinetics400-rgb.py', '15ipzFaZdTt-aHv7jcr_h_vgYD2X7D6AD'),
+        video_model('uniformer_base_k400_32x4', 'Kinetics-400 32x1x4, 82.9 top-1', 'base',
+                    'uniformer3d-b_in1k-pre_8xb8-32x4x1-200e_kinetics400-rgb.py', '1gHxx8cr1H0CNvngj1kB9ArgcPfJtqjCV',
+                    f'{_HF}/uniformer_video/resolve/main/uniformer_base_k400_32x4.pth'),
+        video_model('uniformer_small_k600_16x4', 'Kinetics-600 16x1x4', 'small',
+                    'uniformer3d-s_in1k-pre_8xb8-16x4x1-200e_kinetics600-rgb.py', '1-dqzjm5RZVspWHQLRD4S1vo4_6jyVltb'),
+        video_model('uniformer_base_k600_16x4', 'Kinetics-600 16x1x4', 'base',
+                    'uniformer3d-b_in1k-pre_8xb8-16x4x1-200e_kinetics600-rgb.py', '1nBQCBCsCflhZ4OGUoGB3pAkc_GDau7vd'),
+        video_model('uniformer_small_sthv2_16_prek400', 'Something-Something V2 16x3x1 (K400 pre), 67.7 top-1',
+                    'small', 'uniformer3d-s_k400-pre_8xb8-u16-200e_sthv2-rgb.py', '1-Wq22024HB7tT8kPX6eSMn2GUNMI-_gY'),
+        video_model('uniformer_base_sthv2_32_prek400', 'Something-Something V2 32x3x1 (K400 pre), 71.1 top-1',
+                    'base', 'uniformer3d-b_k400-pre_8xb8-u32-200e_sthv2-rgb.py', '1-rpMARXnyvyj6YUJkIvVqtna86egpjoS'),
+        mmaction_port('uniformer-small_imagenet1k-pre_16x4x1_kinetics400-rgb',
+                      'Kinetics-400 16x1x4, mmaction2 port (label_map_k400.txt order), 80.9 top-1', 'small',
+                      'uniformer3d-s_in1k-pre_8xb8-16x4x1-200e_kinetics400-rgb.py',
+                      'uniformer-small_imagenet1k-pre_16x4x1_kinetics400-rgb_20221219-c630a037.pth'),
+        mmaction_port('uniformer-base_imagenet1k-pre_16x4x1_kinetics400-rgb',
+                      'Kinetics-400 16x1x4, mmaction2 port (label_map_k400.txt order), 82.0 top-1', 'base',
+                      'uniformer3d-b_in1k-pre_8xb8-16x4x1-200e_kinetics400-rgb.py',
+                      'uniformer-base_imagenet1k-pre_16x4x1_kinetics400-rgb_20221219-157c2e66.pth'),
+        mmaction_port('uniformer-base_imagenet1k-pre_32x4x1_kinetics400-rgb',
+                      'Kinetics-400 32x1x4, mmaction2 port (label_map_k400.txt order), 83.1 top-1', 'base',
+                      'uniformer3d-b_in1k-pre_8xb8-32x4x1-200e_kinetics400-rgb.py',
+                      'uniformer-base_imagenet1k-pre_32x4x1_kinetics400-rgb_20221219-b776322c.pth'),
+        openmmlab1('mask_rcnn_1x_hybrid_small', 'COCO Mask R-CNN 1x, 45.6 box / 41.6 mask AP', 'small',
+                   f'{det}mask-rcnn_uniformer-s-h14_fpn_1x_coco.py', '13KhBYkHKQg-CyhAgn1LQM1K0R4bwSpWT'),
+        openmmlab1('mask_rcnn_3x_ms_hybrid_small', 'COCO Mask R-CNN 3x+MS, 48.2 / 43.4 AP', 'small',
+                   f'{det}mask-rcnn_uniformer-s-h14_fpn_ms-crop-3x_coco.py', '13O6P-spXbWuXgUjLw8AyRITYTwhdOwuD'),
+        openmmlab1('mask_rcnn_1x_hybrid_base', 'COCO Mask R-CNN 1x, 47.4 / 43.1 AP', 'base',
+                   f'{det}mask-rcnn_uniformer-b-h14_fpn_1x_coco.py', '13YrVEiqFraSuX1NzdhPnhw7bFXTvEii1'),
+        openmmlab1('mask_rcnn_3x_ms_hybrid_base', 'COCO Mask R-CNN 3x+MS, 50.3 / 44.8 AP', 'base',
+                   f'{det}mask-rcnn_uniformer-b-h14_fpn_ms-crop-3x_coco.py', '12xyS2xqFSYMkHUiVYVGVW7gaLIxuK2q6'),
+        openmmlab1('cascade_mask_rcnn_3x_ms_hybrid_small', 'COCO Cascade Mask R-CNN 3x+MS, 52.1 / 45.2 AP', 'small',
+                   f'{det}cascade-mask-rcnn_uniformer-s-h14_fpn_4conv1fc-giou_ms-crop-3x_coco.py',
+                   '13IhpRkh2hE8WfDyw-5-NXSUVZjn9DX20'),
+        openmmlab1('cascade_mask_rcnn_3x_ms_hybrid_base', 'COCO Cascade Mask R-CNN 3x+MS, 53.8 / 46.4 AP', 'base',
+                   f'{det}cascade-mask-rcnn_uniformer-b-h14_fpn_4conv1fc-giou_ms-crop-3x_coco.py',
+                   '13G9wc73CmS1Kb-kVelFSDlK-ezUBadzQ'),
+        openmmlab1('upernet_global_small', 'ADE20K UperNet 160k, S global, 47.6 mIoU', 'small',
+                   f'{seg}upernet_uniformer-s_8xb2-160k_ade20k-512x512.py', '13hOneJiFqwEneUz1Zpqo1W2uv7BsoXGF'),
+        openmmlab1('fpn_hybrid_base', 'ADE20K Semantic FPN 80k, B-h14, 47.0 mIoU', 'base',
+                   f'{seg}fpn_uniformer-b-h14_8xb4-80k_ade20k-512x512.py', '14XokJDp1oYDV9jZnniMXyk3AnVfk1S1-'),
+        openmmlab1('top_down_256x192_global_small', 'COCO keypoints 256x192, 74.0 AP', 'small',
+                   f'{pose}td-hm_uniformer-s_8xb128-210e_coco-256x192.py', '162R0JuTpf3gpLe1IK6oxRoQK7JSj4ylx',
+                   f'{_MMPOSE}/top_down_256x192_global_small-d4a7fdac_20230724.pth'),
+        openmmlab1('top_down_384x288_global_small', 'COCO keypoints 384x288, 75.9 AP', 'small',
+                   f'{pose}td-hm_uniformer-s_8xb128-210e_coco-384x288.py', '163vuFkpcgVOthC05jCwjGzo78Nr0eikW',
+                   f'{_MMPOSE}/top_down_384x288_global_small-7a613f78_20230724.pth'),
+        openmmlab1('top_down_256x192_global_base', 'COCO keypoints 256x192, 75.0 AP', 'base',
+                   f'{pose}td-hm_uniformer-b_8xb128-210e_coco-256x192.py', '15tzJaRyEzyWp2mQhpjDbBzuGoyCaJJ-2',
+                   f'{_MMPOSE}/top_down_256x192_global_base-1713bcd4_20230724.pth'),
+        openmmlab1('top_down_384x288_global_base', 'COCO keypoints 384x288, 76.7 AP', 'base',
+                   f'{pose}td-hm_uniformer-b_8xb32-210e_coco-384x288.py', '15qtUaOR_C7-vooheJE75mhA9oJQt3gSx',
+                   f'{_MMPOSE}/top_down_384x288_global_base-c650da38_20230724.pth'),
+    )
+
+
+RELEASED_CHECKPOINTS: Dict[str, ReleasedCheckpoint] = {entry.name: entry for entry in _entries()}
+# Configs of the release whose checkpoints were never published (only their training logs were).
+UNRELEASED = ('UperNet 160k S-h14 and B-h14, Semantic FPN 80k S-h14, Kinetics-400 S 32x1x4: the release published '
+              'their logs only')
+
+
+def _known_file(path: str) -> Optional[ReleasedCheckpoint]:
+    """The released checkpoint a file name refers to (``.../uniformer_small_in1k.pth``), if any."""
+    stem = _stem(path)
+    for entry in RELEASED_CHECKPOINTS.values():
+        if stem == entry.name or any(stem == _stem(url) for url in (entry.url, *entry.mirrors) if url):
+            return entry
+    return None
+
+
+def _stem(path: str) -> str:
+    return os.path.splitext(os.path.basename(path))[0]
+
+
+def resolve_checkpoint(checkpoint: str) -> str:
+    """The path or URL that ``init_cfg``'s ``checkpoint`` names: a released name becomes its direct download.
+
+    Raises:
+        FileNotFoundError: A released name without a direct download (Google Drive only), or a local path that
+            does not exist; the message says where to get the file and how to train from scratch instead.
+    """
+    if checkpoint in RELEASED_CHECKPOINTS:
+        entry = RELEASED_CHECKPOINTS[checkpoint]
+        if entry.url:
+            return entry.url
+        raise FileNotFoundError(
+            f"'{checkpoint}' has no direct download: {entry.where()}, then set init_cfg's checkpoint to its path; "
+            f'or train from scratch with {TRAIN_FROM_SCRATCH}')
+    if '://' in checkpoint or os.path.isfile(os.path.expanduser(checkpoint)):
+        return checkpoint
+    entry = _known_file(checkpoint)
+    hint = (f"it is the release's {entry.name} ({entry.task}): {entry.where()}"
+            + (f", or set init_cfg's checkpoint to '{entry.name}' to download it on first use" if entry.url else '')
+            if entry else 'the released checkpoints and their names are listed in the README section '
+            '"Checkpoints: safety and sources"')
+    raise FileNotFoundError(
+        f'init_cfg checkpoint {checkpoint!r} not found (paths are relative to the working directory, '
+        f'{os.getcwd()}); {hint}. To train from scratch instead: {TRAIN_FROM_SCRATCH}')
+
+
+def check_pretrained_sources(model_cfg: Any) -> None:
+    """Raises before anything is built or loaded if an ``init_cfg=dict(type='Pretrained')`` in ``model_cfg``
+    names a local file that is not there (see :func:`resolve_checkpoint`)."""
+    if isinstance(model_cfg, dict):
+        init_cfg = model_cfg.get('init_cfg')
+        for cfg in init_cfg if isinstance(init_cfg, list) else [init_cfg]:
+            if isinstance(cfg, dict) and cfg.get('type') == 'Pretrained' and cfg.get('checkpoint'):
+                resolve_checkpoint(cfg['checkpoint'])
+        children = model_cfg.values()
+    elif isinstance(model_cfg, (list, tuple)):
+        children = model_cfg
+    else:
+        return
+    for child in children:
+        check_pretrained_sources(child)
