@@ -174,15 +174,15 @@ def test_mmaction2_ported_recognizer_checkpoint_loads_strictly_into_our_config(t
     from mmengine.config import Config
     from mmengine.runner import load_checkpoint
     register_all_modules(init_default_scope=False)
-    theirs = MODELS.build(dict(type='UniFormer', depth=[3, 4, 8, 3], embed_dim=[64, 128, 320, 512], head_dim=64))
-    randomize_(theirs)
-    state_dict = {f'backbone.{k}': v for k, v in theirs.state_dict().items()}
-    state_dict.update({'cls_head.fc_cls.weight': torch.randn(400, 512), 'cls_head.fc_cls.bias': torch.randn(400)})
-    torch.save(dict(meta=dict(mmaction_version='1.2.0'), state_dict=state_dict), tmp_path / 'port.pth')
     cfg = Config.fromfile(str(Path(__file__).resolve().parents[1] / 'configs/mmaction/'
                               'uniformer3d-s_in1k-pre_8xb8-16x4x1-200e_kinetics400-rgb.py'))
     cfg.model.backbone.init_cfg = None
     with DefaultScope.overwrite_default_scope('mmaction'):
+        theirs = MODELS.build(dict(type='UniFormer', depth=[3, 4, 8, 3], embed_dim=[64, 128, 320, 512], head_dim=64))
         recognizer = MODELS.build(cfg.model)
+    randomize_(theirs)
+    state_dict = {f'backbone.{k}': v for k, v in theirs.state_dict().items()}
+    state_dict.update({'cls_head.fc_cls.weight': torch.randn(400, 512), 'cls_head.fc_cls.bias': torch.randn(400)})
+    torch.save(dict(meta=dict(mmaction_version='1.2.0'), state_dict=state_dict), tmp_path / 'port.pth')
     load_checkpoint(recognizer, str(tmp_path / 'port.pth'), strict=True)
     torch.testing.assert_close(recognizer.backbone.blocks3[1].attn.qkv.weight, theirs.blocks3[1].attn.qkv.weight)

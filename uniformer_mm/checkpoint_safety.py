@@ -37,7 +37,7 @@ import os
 import pickle
 import threading
 import zipfile
-from typing import Any, Callable, Dict, List, Optional, Union
+from typing import Any, Callable, Dict, List, Optional, Tuple, Union
 from urllib.parse import urlparse
 
 import numpy as np
@@ -121,7 +121,7 @@ class _StatisticStandIn:
 
     def __init__(self, owner: Any, name: Any) -> None:
         if owner is not _HistoryBufferStandIn or not isinstance(name, str):
-            owner = dict((stand_in, name) for stand_in, name in _STAND_INS).get(owner, type(owner).__name__)
+            owner = next((label for stand_in, label in _STAND_INS if stand_in is owner), type(owner).__name__)
             raise _Refused(f'getattr is accepted only as getattr(HistoryBuffer, <statistic name>), got getattr('
                            f'{owner}, {name!r:.40})')
         self.owner = owner
@@ -238,7 +238,7 @@ def _to_history_buffer(stand_in: _HistoryBufferStandIn, convert: Callable[[Any],
 
 def _materialize(obj: Any) -> Any:
     """Replaces the stand-ins in an unpickled object by the objects they stand for, or raises _Refused."""
-    converted: Dict[int, Any] = {}
+    converted: Dict[int, Tuple[Any, Any]] = {}  # id -> (original, result); holding the original keeps its id unique
     on_path = set()
 
     def convert(value: Any) -> Any:
@@ -246,7 +246,7 @@ def _materialize(obj: Any) -> Any:
             return value
         key = id(value)
         if key in converted:
-            return converted[key]
+            return converted[key][1]
         if key in on_path:
             raise _Refused('the checkpoint holds a container that contains itself')
         on_path.add(key)
@@ -278,7 +278,7 @@ def _materialize(obj: Any) -> Any:
         else:
             result = value  # torch's own objects (torch.Size, dtypes, devices): built by torch's unpickler
         on_path.discard(key)
-        converted[key] = result
+        converted[key] = (value, result)
         return result
 
     try:
@@ -310,9 +310,9 @@ def _describe_failure(filename: PathLike, error: BaseException) -> str:
                 'nor a pickle (legacy torch.save)')
     if isinstance(error, EOFError):
         return f'the file is truncated: its pickle ends early ({size} bytes)'
-    if not isinstance(error, pickle.UnpicklingError):
-        detail = f'{type(error).__name__}: {detail}'
-    return f'refused by the checkpoint loading policy: {detail}'
+    if isinstance(error, pickle.UnpicklingError):
+        return f'refused by the checkpoint loading policy: {detail}'
+    return f'cannot be loaded ({type(error).__name__}: {detail})'
 
 
 def load_checkpoint_file(filename: PathLike, map_location: Any = None) -> dict:
