@@ -56,6 +56,23 @@ def dictionary(**items: bytes) -> bytes:
 
 
 NONE, TRUE, FALSE = b'N', b'\x88', b'\x89'
+
+
+def long(value: int) -> bytes:  # LONG1: an int of any size
+    data = value.to_bytes((value.bit_length() + 8) // 8, 'little', signed=True)
+    return b'\x8a' + bytes([len(data)]) + data
+
+
+def set_items(obj: bytes, **items: bytes) -> bytes:
+    return obj + b'(' + b''.join(text(k) + v for k, v in items.items()) + b'u'
+
+
+def shared_lists(depth: int) -> bytes:
+    """A list of two references to a list of two references to ...: ``depth`` opcodes, 2 ** depth paths."""
+    out = b']q\x00'
+    for level in range(1, depth + 1):
+        out += b'](h' + bytes([level - 1]) + b'h' + bytes([level - 1]) + b'eq' + bytes([level])
+    return out
 GETATTR = glob('__builtin__', 'getattr')
 HISTORY_BUFFER = glob('mmengine.logging.history_buffer', 'HistoryBuffer')
 
@@ -65,8 +82,9 @@ def dtype(code: str, state: bytes = None, byteorder: str = '<') -> bytes:
     return build(call(glob('numpy', 'dtype'), text(code), FALSE, TRUE), state)
 
 
-def array(shape, dtype_opcodes: bytes, data: bytes, module: str = 'numpy._core.multiarray') -> bytes:
-    shape_opcodes = tup(*(integer(n) for n in shape))
+def array(shape, dtype_opcodes: bytes, data: bytes, module: str = 'numpy._core.multiarray',
+          shape_opcodes: bytes = None) -> bytes:
+    shape_opcodes = shape_opcodes or tup(*(integer(n) if n < 2 ** 31 else long(n) for n in shape))
     empty = call(glob(module, '_reconstruct'), glob('numpy', 'ndarray'), tup(integer(0)), raw_bytes(b'b'))
     return build(empty, tup(integer(1), shape_opcodes, dtype_opcodes, FALSE, raw_bytes(data)))
 
@@ -96,6 +114,8 @@ def write_archive(path: Path, pickle_bytes: bytes) -> Path:
 # The builtins module through getattr(getattr, '__self__'), then eval handed to torch's own allow-listed
 # _rebuild_from_type_v2, which calls func(*args): the code-execution chain measured against the old allow-list.
 EVAL = call(GETATTR, call(GETATTR, GETATTR, text('__self__')), text('eval'))
+OBJECT_ARRAY = array((1, ), dtype('O', tup(integer(3), text('|'), NONE, NONE, NONE, integer(-1), integer(-1),
+                                           integer(63))), b'AAAAAAAA')
 MARKER_CODE = "open('MARKER', 'w').write('pwned')"
 GOOD_BUFFER = dict(max_length=integer(10), _log_history=array((2, ), dtype('f8'), np.array([1., 2.]).tobytes()),
                    _count_history=array((2, ), dtype('i8'), np.array([1, 1]).tobytes()),
@@ -120,9 +140,7 @@ PAYLOADS = {
     'history_buffer_shadows_current': history_buffer(**dict(GOOD_BUFFER, current=glob('builtins', 'set'))),
     'history_buffer_class_table_in_state': history_buffer(
         **dict(GOOD_BUFFER, _statistics_methods=dictionary(mean=statistic('max')))),
-    'numpy_object_array_forged_pointer': array(
-        (1, ), dtype('O', tup(integer(3), text('|'), NONE, NONE, NONE, integer(-1), integer(-1), integer(63))),
-        b'AAAAAAAA'),
+    'numpy_object_array_forged_pointer': OBJECT_ARRAY,
     'numpy_dtype_crafted_itemsize': array(
         (1, ), dtype('f8', tup(integer(3), text('<'), NONE, NONE, NONE, integer(1 << 19), integer(1),
                                integer(0))), b'AAAAAAAA'),
@@ -136,9 +154,31 @@ PAYLOADS = {
         tup(NONE, dictionary(args=tup(dtype('O', byteorder='|'), raw_bytes(b'AAAAAAAA'))))),
     'self_containing_list': b']q\x00h\x00a',
     'deeply_nested_lists': b']' * 100000 + b'a' * 99999,
+    # Found by a red-team pass over the first version of the policy:
+    'counter_shadows_items': build(set_items(call(glob('collections', 'Counter')), arr=OBJECT_ARRAY),
+                                   dictionary(items=glob('builtins', 'set'))),
+    'ordered_dict_attribute': build(call(glob('collections', 'OrderedDict')), dictionary(_metadata=OBJECT_ARRAY)),
+    'array_inside_a_tuple_key': b'}(' + tup(OBJECT_ARRAY) + integer(1) + b'u',
+    'exception_object': call(glob('builtins', 'KeyError'), OBJECT_ARRAY),
+    'tensor_attributes_via_rebuild_from_type': call(glob('torch._tensor', '_rebuild_from_type_v2'),
+                                                    glob('torch', 'Tensor'), glob('torch', 'Tensor'), tup(),
+                                                    dictionary(evil=OBJECT_ARRAY)),
+    'parameter_hooks': call(glob('torch._utils', '_rebuild_parameter'), call(glob('torch', 'Tensor')), FALSE,
+                            OBJECT_ARRAY),
+    'frame_summary_reads_a_file': call(glob('traceback', 'FrameSummary'), text('/dev/zero'), integer(1), text('x')),
+    'bytearray_of_a_huge_size': call(glob('torch', 'Size'), call(glob('builtins', 'bytearray'), long(10 ** 9))),
+    'device_mesh_starts_a_process_group': call(glob('torch.distributed.device_mesh', 'DeviceMesh'), text('cpu'),
+                                               b'](' + integer(0) + b'e'),
+    'uninitialised_tensor_memory': call(glob('torch', 'Tensor'), integer(1 << 16)),
+    # An error message quoting the 2 ** 40-path list in full would never finish.
+    'exponential_repr_in_a_message': tup(shared_lists(40), array((0, ), dtype('f8'), b'', shape_opcodes=b'h\x28')),
+    'impossible_zero_size_shape': array((0, 1 << 62, 1 << 62), dtype('f8'), b''),
 }
 # Harmless to torch's unpickler, but not walkable: refused by ours.
 STRUCTURE_ONLY = {'self_containing_list', 'deeply_nested_lists'}
+# Accepted by torch's own weights-only policy (that is why the scan exists): only ours refuses them.
+TORCH_ACCEPTS = {'frame_summary_reads_a_file', 'uninitialised_tensor_memory', 'bytearray_of_a_huge_size',
+                 'device_mesh_starts_a_process_group'}
 # Legitimate content in the forms numpy 1 and numpy 2 write, which must load.
 ACCEPTED = {
     'numpy1_era_array_and_scalar': dictionary(
@@ -148,7 +188,7 @@ ACCEPTED = {
 }
 
 CHILD = r'''
-import json, os, sys
+import json, os, signal, sys
 import torch
 import uniformer_mm
 from mmengine.logging import HistoryBuffer
@@ -160,9 +200,13 @@ table = dict(HistoryBuffer._statistics_methods)
 for path in sys.argv[1:]:
     pid = os.fork()
     if pid == 0:
+        signal.alarm(60)  # a hang kills the child, and the test names it
         os.chdir(os.path.dirname(path))
         report = {}
-        for loader, load in (('mmengine', _load_checkpoint), ('torch', torch.load)):
+        loaders = [('mmengine', _load_checkpoint)]
+        if not os.path.exists('SKIP_TORCH'):
+            loaders.append(('torch', torch.load))
+        for loader, load in loaders:
             try:
                 result = load(path)
                 report[loader] = 'loaded'
@@ -171,6 +215,7 @@ for path in sys.argv[1:]:
             except BaseException as error:
                 report[loader] = f'{type(error).__name__}: {error}'[:2000]
         report['marker'] = os.path.exists('MARKER')
+        report['process_group'] = torch.distributed.is_initialized()
         report['table_unchanged'] = dict(HistoryBuffer._statistics_methods) == table
         report['allow_list_unchanged'] = sorted(map(str, torch.serialization.get_safe_globals())) == allow_list
         with open(path + '.json', 'w') as file:
@@ -189,6 +234,8 @@ def reports(tmp_path_factory):
     for name, payload in {**PAYLOADS, **ACCEPTED}.items():
         (root / name).mkdir()
         paths[name] = write_archive(root / name / 'ckpt.pth', checkpoint(payload))
+        if name in TORCH_ACCEPTS:  # plain torch.load would read /dev/zero, allocate a GB, or open a process group
+            (root / name / 'SKIP_TORCH').touch()
     (root / 'legacy_getattr_eval').mkdir()
     paths['legacy_getattr_eval'] = root / 'legacy_getattr_eval' / 'ckpt.pth'
     paths['legacy_getattr_eval'].write_bytes(checkpoint(PAYLOADS['getattr_eval_via_rebuild_from_type']))
@@ -210,16 +257,20 @@ def test_hostile_file_is_refused_and_harmless(reports, name):
     report = reports[name]
     assert report['mmengine'].startswith('CheckpointFileError: '), report['mmengine']
     assert 'ckpt.pth' in report['mmengine']
-    if name not in STRUCTURE_ONLY:  # torch's own policy, untouched by uniformer_mm, refuses it too
+    if name not in STRUCTURE_ONLY | TORCH_ACCEPTS:  # torch's own policy, untouched by uniformer_mm, refuses it too
         assert report['torch'] != 'loaded'
+    assert report['process_group'] is False
     assert not report['marker'] and not (report['dir'] / 'MARKER').exists()
     assert report['table_unchanged'] and report['allow_list_unchanged']
 
 
 @pytest.mark.parametrize('name, cause', [
     ('os_system', 'GLOBAL os.system'),
-    ('getattr_eval_via_rebuild_from_type', "getattr is accepted only as getattr(HistoryBuffer, <statistic name>), "
-                                           "got getattr(builtins.getattr, '__self__')"),
+    ('builtins_eval', 'GLOBAL builtins.eval is not on the checkpoint allow-list'),
+    ('getattr_eval_via_rebuild_from_type', 'GLOBAL torch._tensor._rebuild_from_type_v2 is not on the checkpoint '
+                                           'allow-list'),
+    ('getattr_eval_reduce', "getattr is accepted only as getattr(HistoryBuffer, <statistic name>), "
+                            "got getattr(builtins.getattr, '__self__')"),
     ('getattr_on_history_buffer_dunder', 'Trying to call reduce for unrecognized function'),
     ('history_buffer_plants_statistic', "statistic 'evil' must be getattr(HistoryBuffer, 'evil')"),
     ('history_buffer_renames_statistic', "statistic 'mean' must be getattr(HistoryBuffer, 'mean')"),
@@ -228,9 +279,21 @@ def test_hostile_file_is_refused_and_harmless(reports, name):
     ('numpy_dtype_crafted_itemsize', 'carries a state numpy never writes'),
     ('numpy_array_shorter_than_shape', 'needs 8388608 bytes, the file gives 8'),
     ('numpy_scalar_short_data', 'scalar needs 8 bytes of data, the file gives 1'),
-    ('numpy_scalar_retargeted_through_rebuild_from_type', "numpy dtype 'O' is not a plain numeric dtype"),
+    ('numpy_scalar_retargeted_through_rebuild_from_type', 'GLOBAL torch._tensor._rebuild_from_type_v2 is not'),
     ('self_containing_list', 'contains itself'),
     ('deeply_nested_lists', 'nests containers deeper'),
+    ('counter_shadows_items', "a Counter with attributes ['items']"),
+    ('ordered_dict_attribute', "numpy dtype 'O' is not a plain numeric dtype"),
+    ('array_inside_a_tuple_key', "numpy dtype 'O' is not a plain numeric dtype"),
+    ('exception_object', 'GLOBAL builtins.KeyError is not on the checkpoint allow-list'),
+    ('tensor_attributes_via_rebuild_from_type', 'GLOBAL torch._tensor._rebuild_from_type_v2 is not'),
+    ('parameter_hooks', 'GLOBAL torch._utils._rebuild_parameter is not'),
+    ('frame_summary_reads_a_file', 'GLOBAL traceback.FrameSummary is not'),
+    ('bytearray_of_a_huge_size', 'GLOBAL builtins.bytearray is not'),
+    ('device_mesh_starts_a_process_group', 'GLOBAL torch.distributed.device_mesh.DeviceMesh is not'),
+    ('uninitialised_tensor_memory', 'GLOBAL torch.Tensor is not'),
+    ('exponential_repr_in_a_message', 'numpy array shape must be a tuple'),
+    ('impossible_zero_size_shape', 'refused by the checkpoint loading policy: ValueError'),
 ])
 def test_refusal_names_the_cause(reports, name, cause):
     assert cause in reports[name]['mmengine']
@@ -262,5 +325,5 @@ def test_stand_ins_cover_exactly_what_mmengine_checkpoints_pickle():
     assert sorted(stand_in_names()) == sorted([
         'builtins.getattr', 'mmengine.logging.history_buffer.HistoryBuffer', 'numpy.dtype', 'numpy.ndarray',
         'numpy.core.multiarray._reconstruct', 'numpy._core.multiarray._reconstruct',
-        'numpy.core.multiarray.scalar', 'numpy._core.multiarray.scalar'])
+        'numpy.core.multiarray.scalar', 'numpy._core.multiarray.scalar', 'builtins.bytes'])
     assert not any(name in map(str, torch.serialization.get_safe_globals()) for name in stand_in_names())

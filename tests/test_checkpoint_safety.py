@@ -114,6 +114,38 @@ def test_dataset_meta_arrays_reload(tmp_path):
     assert loaded['fortran'].flags.f_contiguous
 
 
+def test_empty_arrays_empty_buffers_and_numpy_keys_reload(tmp_path):
+    content = dict(empty=np.zeros((0, 3), np.float32), buffer=HistoryBuffer(), names={np.int64(0): 'cat'},
+                   flags=np.bool_(True), shape=torch.Size([2, 3]), dtype=torch.float16, device=torch.device('cpu'))
+    torch.save(dict(meta=content), tmp_path / 'edge.pth')
+    loaded = _load_checkpoint(str(tmp_path / 'edge.pth'))['meta']
+    assert loaded['empty'].shape == (0, 3) and loaded['empty'].dtype == np.float32
+    assert type(loaded['buffer']) is HistoryBuffer and len(loaded['buffer'].data[0]) == 0
+    assert loaded['names'] == {0: 'cat'} and type(next(iter(loaded['names']))) is np.int64
+    assert loaded['flags'] is not True and loaded['flags'] == np.bool_(True)
+    assert loaded['shape'] == torch.Size([2, 3]) and type(loaded['shape']) is torch.Size
+    assert loaded['dtype'] is torch.float16 and loaded['device'] == torch.device('cpu')
+
+
+def test_user_allow_list_neither_overrides_the_stand_ins_nor_is_lost(tmp_path):
+    # torch's error message advises adding numpy's globals; under the same names they must not replace ours.
+    before = torch.serialization.get_safe_globals()
+    numpy_globals = [np.dtype, np.ndarray, np.zeros(1).__reduce__()[0], type(np.dtype('U2'))]
+    torch.serialization.add_safe_globals(numpy_globals)
+    try:
+        torch.save(dict(meta=dict(text=np.array(['hi'])), state_dict={}), tmp_path / 'unicode.pth')
+        torch.save(dict(meta=dict(value=np.arange(3.))), tmp_path / 'plain.pth')
+        for _ in range(5):
+            with pytest.raises(CheckpointFileError, match="numpy dtype 'U2' is not a plain numeric dtype"):
+                _load_checkpoint(str(tmp_path / 'unicode.pth'))
+            assert np.array_equal(_load_checkpoint(str(tmp_path / 'plain.pth'))['meta']['value'], np.arange(3.))
+        assert sorted(map(str, torch.serialization.get_safe_globals())) == \
+            sorted(map(str, before + numpy_globals))
+    finally:
+        torch.serialization.clear_safe_globals()
+        torch.serialization.add_safe_globals(before)
+
+
 def test_torch_policy_is_not_widened(tmp_path):
     assert not any('numpy' in str(g) or 'HistoryBuffer' in str(g) or 'getattr' in str(g)
                    for g in torch.serialization.get_safe_globals())
@@ -165,11 +197,21 @@ def test_legacy_format_still_loads(tmp_path):
     assert torch.equal(load_checkpoint_file(tmp_path / 'legacy.pth')['state_dict']['weight'], torch.arange(1000.))
 
 
-def test_zip_with_refused_entry_names_torchs_reason_without_its_advice(tmp_path):
+def test_refused_global_is_named_without_torchs_advice(tmp_path):
     with zipfile.ZipFile(tmp_path / 'evil.pth', 'w') as archive:
         archive.writestr('archive/data.pkl', b'\x80\x02cposix\nsystem\nX\x02\x00\x00\x00ls\x85R.')
         archive.writestr('archive/version', '3\n')
     with pytest.raises(CheckpointFileError) as error:
         _load_checkpoint(str(tmp_path / 'evil.pth'))
-    assert str(error.value) == (f'{tmp_path / "evil.pth"}: refused by the checkpoint loading policy: Trying to load '
-                                'unsupported GLOBAL posix.system whose module posix is blocked.')
+    assert str(error.value) == (f'{tmp_path / "evil.pth"}: refused by the checkpoint loading policy: GLOBAL '
+                                'posix.system is not on the checkpoint allow-list')
+
+
+def test_refusal_by_torchs_unpickler_keeps_its_reason_without_its_advice(tmp_path):
+    # An opcode the scan reads but torch's unpickler does not support (protocol 4's SHORT_BINUNICODE).
+    with zipfile.ZipFile(tmp_path / 'odd.pth', 'w') as archive:
+        archive.writestr('archive/data.pkl', b'\x80\x02\x8c\x01a.')
+        archive.writestr('archive/version', '3\n')
+    with pytest.raises(CheckpointFileError) as error:
+        _load_checkpoint(str(tmp_path / 'odd.pth'))
+    assert str(error.value) == f'{tmp_path / "odd.pth"}: refused by the checkpoint loading policy: Unsupported operand 140'
