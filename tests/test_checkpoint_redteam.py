@@ -138,6 +138,7 @@ PAYLOADS = {
     'history_buffer_renames_statistic': history_buffer(
         **dict(GOOD_BUFFER, statistics_methods=dictionary(mean=statistic('max')))),
     'history_buffer_shadows_current': history_buffer(**dict(GOOD_BUFFER, current=glob('builtins', 'set'))),
+    'history_buffer_never_built': HISTORY_BUFFER + b')\x81',
     'history_buffer_class_table_in_state': history_buffer(
         **dict(GOOD_BUFFER, _statistics_methods=dictionary(mean=statistic('max')))),
     'numpy_object_array_forged_pointer': OBJECT_ARRAY,

@@ -89,8 +89,11 @@ class _Refused(pickle.UnpicklingError):
     """Internal: content the policy does not accept, found while unpickling or while rebuilding stand-ins."""
 
 
-class _DTypeStandIn:
-    """What ``numpy.dtype(code, align, copy)`` and its BUILD state asked for."""
+class _StandIn:
+    """What the file asked of a numpy or mmengine callable: the call's arguments and the state BUILD gave it.
+
+    Nothing is done with them until :func:`_materialize` validates them.
+    """
     __slots__ = ('args', 'state')
 
     def __init__(self, *args: Any) -> None:
@@ -101,35 +104,25 @@ class _DTypeStandIn:
         self.state = state
 
 
-class _ArrayStandIn:
-    """What ``_reconstruct(ndarray, (0,), b'b')`` and its BUILD state asked for."""
-    __slots__ = ('args', 'state')
-
-    def __init__(self) -> None:
-        self.args = None
-        self.state = None
-
-    def __setstate__(self, state: Any) -> None:
-        self.state = state
+class _DTypeStandIn(_StandIn):
+    """``numpy.dtype(code, align, copy)``, then BUILD with numpy's dtype state."""
+    __slots__ = ()
 
 
-class _ScalarStandIn:
-    """What ``numpy.core.multiarray.scalar(dtype, data)`` asked for."""
-    __slots__ = ('args', )
-
-    def __init__(self, *args: Any) -> None:
-        self.args = args
+class _ArrayStandIn(_StandIn):
+    """``_reconstruct(ndarray, (0,), b'b')``, then BUILD with (version, shape, dtype, is_fortran, data); also
+    stands for ``numpy.ndarray``, the first argument."""
+    __slots__ = ()
 
 
-class _HistoryBufferStandIn:
-    """What a pickled ``HistoryBuffer`` (NEWOBJ, then BUILD with its ``__dict__``) asked for."""
-    __slots__ = ('state', )
+class _ScalarStandIn(_StandIn):
+    """``numpy.core.multiarray.scalar(dtype, data)``."""
+    __slots__ = ()
 
-    def __init__(self) -> None:
-        self.state = None
 
-    def __setstate__(self, state: Any) -> None:
-        self.state = state
+class _HistoryBufferStandIn(_StandIn):
+    """A pickled ``HistoryBuffer``: NEWOBJ, then BUILD with its ``__dict__``."""
+    __slots__ = ()
 
 
 class _StatisticStandIn:
@@ -145,12 +138,6 @@ class _StatisticStandIn:
         self.name = name
 
 
-def _reconstruct_array(*args: Any) -> _ArrayStandIn:
-    stand_in = _ArrayStandIn()
-    stand_in.args = args
-    return stand_in
-
-
 def _empty_bytes(*args: Any) -> bytes:
     """``bytes()``: how protocol 2 pickles ``b''`` (an empty array's data); no other call is accepted."""
     if args:
@@ -162,8 +149,8 @@ def _empty_bytes(*args: Any) -> bytes:
 _STAND_INS = [
     (_DTypeStandIn, 'numpy.dtype'),
     (_ArrayStandIn, 'numpy.ndarray'),
-    (_reconstruct_array, 'numpy.core.multiarray._reconstruct'),
-    (_reconstruct_array, 'numpy._core.multiarray._reconstruct'),
+    (_ArrayStandIn, 'numpy.core.multiarray._reconstruct'),
+    (_ArrayStandIn, 'numpy._core.multiarray._reconstruct'),
     (_ScalarStandIn, 'numpy.core.multiarray.scalar'),
     (_ScalarStandIn, 'numpy._core.multiarray.scalar'),
     (_HistoryBufferStandIn, 'mmengine.logging.history_buffer.HistoryBuffer'),
@@ -331,7 +318,8 @@ def _materialize(obj: Any) -> Any:
         return convert(obj)
     except RecursionError:
         raise _Refused('the checkpoint nests containers deeper than Python can walk') from None
-    except (TypeError, ValueError, OverflowError, MemoryError) as error:  # unhashable keys, impossible shapes
+    # unhashable keys, impossible shapes, stand-ins made by NEWOBJ without arguments or state
+    except (TypeError, ValueError, OverflowError, MemoryError, AttributeError, RuntimeError) as error:
         raise _Refused(f'{type(error).__name__}: {error}') from None
 
 
