@@ -197,10 +197,15 @@ def test_legacy_format_still_loads(tmp_path):
     assert torch.equal(load_checkpoint_file(tmp_path / 'legacy.pth')['state_dict']['weight'], torch.arange(1000.))
 
 
-def test_refused_global_is_named_without_torchs_advice(tmp_path):
-    with zipfile.ZipFile(tmp_path / 'evil.pth', 'w') as archive:
-        archive.writestr('archive/data.pkl', b'\x80\x02cposix\nsystem\nX\x02\x00\x00\x00ls\x85R.')
+def _archive(path, pickle_bytes):
+    with zipfile.ZipFile(path, 'w') as archive:
+        archive.writestr('archive/data.pkl', pickle_bytes)
         archive.writestr('archive/version', '3\n')
+    return path
+
+
+def test_refused_global_is_named_without_torchs_advice(tmp_path):
+    _archive(tmp_path / 'evil.pth', b'\x80\x02cposix\nsystem\nX\x02\x00\x00\x00ls\x85R.')
     with pytest.raises(CheckpointFileError) as error:
         _load_checkpoint(str(tmp_path / 'evil.pth'))
     assert str(error.value) == (f'{tmp_path / "evil.pth"}: refused by the checkpoint loading policy: GLOBAL '
@@ -209,9 +214,7 @@ def test_refused_global_is_named_without_torchs_advice(tmp_path):
 
 def test_refusal_by_torchs_unpickler_keeps_its_reason_without_its_advice(tmp_path):
     # An opcode the scan reads but torch's unpickler does not support (protocol 4's SHORT_BINUNICODE).
-    with zipfile.ZipFile(tmp_path / 'odd.pth', 'w') as archive:
-        archive.writestr('archive/data.pkl', b'\x80\x02\x8c\x01a.')
-        archive.writestr('archive/version', '3\n')
+    _archive(tmp_path / 'odd.pth', b'\x80\x02\x8c\x01a.')
     with pytest.raises(CheckpointFileError) as error:
         _load_checkpoint(str(tmp_path / 'odd.pth'))
     assert str(error.value) == f'{tmp_path / "odd.pth"}: refused by the checkpoint loading policy: Unsupported operand 140'

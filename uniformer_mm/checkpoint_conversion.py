@@ -4,6 +4,7 @@
 necks, classifier), so that ``mim test ... --checkpoint`` evaluates an official model as released.
 """
 import re
+from collections import Counter
 from typing import Dict, List, Mapping, Optional, Sequence
 
 import torch
@@ -50,7 +51,7 @@ def class_order(src_names: Sequence[str], dst_names: Sequence[str]) -> List[int]
     keys = {}
     for label, names in (('source', src_names), ('destination', dst_names)):
         comparable = [_comparable(name) for name in names]
-        repeated = sorted({name for name in comparable if comparable.count(name) > 1})
+        repeated = sorted(name for name, count in Counter(comparable).items() if count > 1)
         if repeated:
             raise ValueError(f'the {label} label file repeats {format_keys(repeated)}')
         keys[label] = comparable
