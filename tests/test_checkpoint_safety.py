@@ -3,6 +3,7 @@ own policy stays as it was, and every bad file gets one error naming the file an
 import io
 import os
 import zipfile
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -218,3 +219,22 @@ def test_refusal_by_torchs_unpickler_keeps_its_reason_without_its_advice(tmp_pat
     with pytest.raises(CheckpointFileError) as error:
         _load_checkpoint(str(tmp_path / 'odd.pth'))
     assert str(error.value) == f'{tmp_path / "odd.pth"}: refused by the checkpoint loading policy: Unsupported operand 140'
+
+
+def test_pose_inferencer_api_reads_a_runner_checkpoint_with_numpy_metadata(tmp_path):
+    """mmpose's init_model (as its inferencer) loads through mmengine's loader: weights and numpy dataset_meta."""
+    from mmengine.logging import MessageHub
+    from mmpose.apis import init_model
+    config = str(Path(__file__).resolve().parents[1] / 'configs/mmpose/toy/td-hm_uniformer-s_toy-figures-128x96.py')
+    model = init_model(config, device='cpu')
+    hub = MessageHub.get_instance('pose_inference_test')
+    hub.update_scalar('train/loss', 0.5)
+    sigmas = np.linspace(0.02, 0.1, 17).astype(np.float32)
+    state_dict = {k: torch.randn_like(v) if v.is_floating_point() else v for k, v in model.state_dict().items()}
+    torch.save(dict(state_dict=state_dict, message_hub=hub.state_dict(),
+                    meta=dict(dataset_meta=dict(dataset_name='toy', sigmas=sigmas, flip_indices=list(range(17))))),
+               tmp_path / 'pose.pth')
+    loaded = init_model(config, str(tmp_path / 'pose.pth'), device='cpu')
+    assert np.array_equal(loaded.dataset_meta['sigmas'], sigmas)
+    key = 'backbone.blocks3.0.attn.qkv.weight'
+    assert torch.equal(loaded.state_dict()[key], state_dict[key])
