@@ -1,12 +1,34 @@
+from pathlib import Path
+
 from setuptools import find_packages, setup
+
+ROOT = Path(__file__).parent
+
+
+def version() -> str:
+    """The one version, from uniformer_mm/version.py."""
+    namespace = {}
+    exec((ROOT / 'uniformer_mm' / 'version.py').read_text(), namespace)
+    return namespace['__version__']
+
+
+def requirements(name: str) -> list:
+    lines = (ROOT / 'requirements' / name).read_text().splitlines()
+    return [line for line in lines if line.strip() and not line.startswith('#')]
+
 
 setup(
     name='uniformer_mm',
-    version='0.1.0',
+    version=version(),
     description='UniFormer backbones for OpenMMLab 2.0 (mmdet, mmseg, mmpose, mmaction2)',
-    long_description=open('README.md', encoding='utf-8').read(),
+    long_description=(ROOT / 'README.md').read_text(encoding='utf-8'),
     long_description_content_type='text/markdown',
+    license='Apache-2.0',
     packages=find_packages(include=['uniformer_mm', 'uniformer_mm.*']),
+    # `mim search uniformer_mm` reads uniformer_mm/.mim/model-index.yml; in the source tree .mim/model-index.yml
+    # and .mim/configs are symlinks to the root model-index.yml and configs/, which a wheel stores as copies.
+    package_data={'uniformer_mm': ['.mim/model-index.yml', '.mim/configs/*/metafile.yml', '.mim/configs/**/*.py']},
     python_requires='>=3.8',
-    install_requires=['torch>=2.0', 'mmengine>=0.10.0,<1.0'],
+    install_requires=requirements('runtime.txt'),
+    extras_require=dict(codebases=requirements('codebases.txt'), tests=requirements('tests.txt')),
 )

@@ -1,47 +1,5 @@
-import json
-from pathlib import Path
-from typing import Dict
-
 import pytest
 import torch
-import torch.nn as nn
-
-OFFICIAL_KEYS = Path(__file__).parent / 'data' / 'official_keys'
-
-
-def fabricate_official_state_dict(name: str, seed: int = 0) -> Dict[str, torch.Tensor]:
-    """Random tensors in the exact key/shape layout of an official checkpoint (tests/data/official_keys)."""
-    layout = json.loads((OFFICIAL_KEYS / f'{name}.json').read_text())['keys']
-    generator = torch.Generator().manual_seed(seed)
-    state_dict = {}
-    for key, shape in layout.items():
-        if key.endswith('num_batches_tracked'):
-            state_dict[key] = torch.tensor(7)
-        elif key.endswith('running_var'):
-            state_dict[key] = torch.rand(shape, generator=generator) + 0.5
-        else:
-            state_dict[key] = torch.randn(shape, generator=generator) * 0.05
-    return state_dict
-
-
-def official_param_count(name: str) -> int:
-    return json.loads((OFFICIAL_KEYS / f'{name}.json').read_text())['params']
-
-
-def count_params(module: nn.Module) -> int:
-    return sum(p.numel() for p in module.parameters())
-
-
-def randomize_(module: nn.Module, seed: int = 1) -> None:
-    """Random weights and BatchNorm statistics, so that no layer is an identity by accident."""
-    generator = torch.Generator().manual_seed(seed)
-    with torch.no_grad():
-        for name, tensor in module.state_dict().items():
-            if name.endswith('num_batches_tracked'):
-                continue
-            values = torch.rand(tensor.shape, generator=generator) + 0.5 if name.endswith('running_var') \
-                else torch.randn(tensor.shape, generator=generator) * 0.1
-            tensor.copy_(values)
 
 
 @pytest.fixture(autouse=True)

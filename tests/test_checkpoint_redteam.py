@@ -73,6 +73,8 @@ def shared_lists(depth: int) -> bytes:
     for level in range(1, depth + 1):
         out += b'](h' + bytes([level - 1]) + b'h' + bytes([level - 1]) + b'eq' + bytes([level])
     return out
+
+
 GETATTR = glob('__builtin__', 'getattr')
 HISTORY_BUFFER = glob('mmengine.logging.history_buffer', 'HistoryBuffer')
 

@@ -218,9 +218,11 @@ def test_refusal_by_torchs_unpickler_keeps_its_reason_without_its_advice(tmp_pat
     _archive(tmp_path / 'odd.pth', b'\x80\x02\x8c\x01a.')
     with pytest.raises(CheckpointFileError) as error:
         _load_checkpoint(str(tmp_path / 'odd.pth'))
-    assert str(error.value) == f'{tmp_path / "odd.pth"}: refused by the checkpoint loading policy: Unsupported operand 140'
+    assert str(error.value) == \
+        f'{tmp_path / "odd.pth"}: refused by the checkpoint loading policy: Unsupported operand 140'
 
 
+@pytest.mark.slow
 def test_pose_inferencer_api_reads_a_runner_checkpoint_with_numpy_metadata(tmp_path):
     """mmpose's init_model (as its inferencer) loads through mmengine's loader: weights and numpy dataset_meta."""
     from mmengine.logging import MessageHub

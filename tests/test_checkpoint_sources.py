@@ -11,15 +11,16 @@ from pathlib import Path
 
 import pytest
 import torch
-from conftest import fabricate_official_state_dict
 
 from uniformer_mm import CheckpointFileError, UniFormer2D
 from uniformer_mm.checkpoint_sources import (LOAD_ROUTES, RELEASED_CHECKPOINTS, TRAIN_FROM_SCRATCH,
                                              check_pretrained_sources, resolve_checkpoint)
 from uniformer_mm.models.backbones.uniformer import UniFormerBase
 
+from helpers import fabricate_official_state_dict
+
 ROOT = Path(__file__).resolve().parents[1]
-README = (ROOT / 'README.md').read_text()
+CHECKPOINT_DOC = (ROOT / 'docs/checkpoints.md').read_text()
 
 
 @pytest.fixture
@@ -63,10 +64,10 @@ def test_every_architecture_of_the_imagenet_release_is_listed():
     assert imagenet['small_plus'].head_dim == 32 and imagenet['small_plus_dim64'].head_dim == 64
 
 
-def test_readme_table_lists_every_checkpoint_with_its_hosts():
+def test_docs_table_lists_every_checkpoint_with_its_hosts():
     for name, entry in RELEASED_CHECKPOINTS.items():
-        row = next((line for line in README.splitlines() if line.startswith(f'| `{name}` |')), None)
-        assert row is not None, f'{name} has no row in the README table'
+        row = next((line for line in CHECKPOINT_DOC.splitlines() if line.startswith(f'| `{name}` |')), None)
+        assert row is not None, f'{name} has no row in the table of docs/checkpoints.md'
         for url in (entry.url, *entry.mirrors, entry.page):
             if url:
                 assert url in row, f'{name}: {url}'
@@ -98,7 +99,7 @@ def test_missing_release_file_names_its_sources_and_the_way_out(tmp_path, monkey
 
 
 def test_missing_unknown_file(tmp_path):
-    with pytest.raises(FileNotFoundError, match=r"(?s)'mine.pth' not found.*Checkpoints: safety and sources"):
+    with pytest.raises(FileNotFoundError, match=r"(?s)'mine.pth' not found.*docs/checkpoints.md"):
         resolve_checkpoint('mine.pth')
 
 
@@ -114,11 +115,13 @@ def test_building_with_a_missing_file_warns_and_training_stops_first(tmp_path, m
     check_pretrained_sources(cfg.model)
 
 
+@pytest.mark.slow
 def test_train_tool_stops_before_loading_any_data(tmp_path):
     # data/coco does not exist in tmp_path: reaching the dataset would fail with another error.
     config = ROOT / 'configs/mmdet/mask-rcnn_uniformer-s-h14_fpn_1x_coco.py'
     result = subprocess.run([sys.executable, str(ROOT / 'tools/train.py'), str(config), '--work-dir', 'w',
-                             '--cfg-options', 'model.backbone.init_cfg.checkpoint=checkpoints/uniformer_small_in1k.pth'],
+                             '--cfg-options',
+                             'model.backbone.init_cfg.checkpoint=checkpoints/uniformer_small_in1k.pth'],
                             cwd=tmp_path, capture_output=True, text=True, timeout=300)
     assert result.returncode != 0
     assert "FileNotFoundError: init_cfg checkpoint 'checkpoints/uniformer_small_in1k.pth' not found" in result.stderr

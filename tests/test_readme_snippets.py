@@ -15,7 +15,8 @@ SNIPPETS = [block for block in re.findall(r'```python\n(.*?)```', README.read_te
 
 
 def test_readme_has_a_snippet_per_codebase():
-    assert sorted(re.search(r"_base_ = '(\w+)::", s).group(1) for s in SNIPPETS) == ['mmaction', 'mmdet', 'mmpose', 'mmseg']
+    scopes = sorted(re.search(r"_base_ = '(\w+)::", s).group(1) for s in SNIPPETS)
+    assert scopes == ['mmaction', 'mmdet', 'mmpose', 'mmseg']
 
 
 @pytest.mark.parametrize('snippet', SNIPPETS, ids=lambda s: re.search(r"_base_ = '(\w+)::", s).group(1))

@@ -1,4 +1,4 @@
-"""The upstream breaks that set-up fixes stay fixed (see README, "How set-up deals with upstream breaks")."""
+"""The upstream breaks that set-up fixes stay fixed (see docs/setup.md, "How set-up deals with upstream breaks")."""
 import importlib
 
 import numpy as np

@@ -4,7 +4,7 @@ Formats:
     slowfast-video   official Kinetics video models ({'model_state': ...}) -> mmaction2 Recognizer3D + I3DHead;
                      with --src-labels/--dst-labels the classifier rows are reordered by class name
     openmmlab1       official COCO / ADE20K / pose models (mmdet 2.x, mmseg 0.x, mmpose 0.x) -> the model of
-                     --config, checked tensor by tensor (see uniformer_mm.checkpoint_conversion)
+                     --config, checked tensor by tensor (see model_converters/uniformer_official.py)
 
 The source file is read under uniformer_mm's checkpoint loading policy (uniformer_mm.checkpoint_safety).
 
@@ -20,9 +20,10 @@ import sys
 
 import torch
 
-from uniformer_mm.checkpoint_conversion import openmmlab1_to_openmmlab2, slowfast_video_to_mmaction
 from uniformer_mm.checkpoint_safety import load_checkpoint_file
-from uniformer_mm.models import build_model_from_config
+
+from harness import build_model_from_config
+from model_converters.uniformer_official import openmmlab1_to_openmmlab2, slowfast_video_to_mmaction
 
 
 def parse_args() -> argparse.Namespace:

@@ -5,4 +5,4 @@ set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 bash "$ROOT/tools/setup_env.sh"
 cd "$ROOT"
-exec .venv/bin/python tools/toy_demo.py "$@"
+exec .venv/bin/python demo/toy_demo.py "$@"

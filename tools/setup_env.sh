@@ -17,7 +17,7 @@ TORCH_VERSION=2.14.1
 TORCHVISION_VERSION=0.29.1
 MMCV_VERSION=2.1.0
 # Bump when the installed set changes, so that existing venvs re-run the pip steps.
-SETUP_REVISION=2
+SETUP_REVISION=3
 
 log() { printf '[setup] %s\n' "$*" >&2; }
 die() { printf '[setup] ERROR: %s\n' "$*" >&2; exit 1; }
@@ -79,10 +79,10 @@ if ! "$PY" -c "import mmcv, mmcv.ops; assert mmcv.__version__ == '$MMCV_VERSION'
     pip_install --no-deps "$wheel_dir"/mmcv-*.whl
 fi
 
-log "installing mmengine, mmdet, mmsegmentation, mmaction2, openmim"
+log "installing mmengine, mmdet, mmsegmentation, mmaction2, openmim, test and lint tools"
 # mmseg imports ftfy and regex without declaring them; mmaction2 imports importlib_metadata likewise.
 pip_install "$wheel_dir"/mmcv-*.whl mmengine==0.10.7 mmdet==3.3.0 mmsegmentation==1.2.2 ftfy regex \
-    mmaction2==1.2.0 importlib_metadata openmim==0.3.9 pytest 'setuptools>=77,<81'
+    mmaction2==1.2.0 importlib_metadata openmim==0.3.9 -r "$ROOT/requirements/tests.txt" 'setuptools>=77,<81'
 
 # xtcocotools 1.14.3 (the newest) is numpy-1 only: its wheel was compiled against numpy 1 ("numpy.dtype size
 # changed"), and its source uses np.NPY_OWNDATA, gone from numpy 2, so mask.iou/decode/area fail even when

@@ -12,7 +12,9 @@ import argparse
 from mmengine.config import DictAction
 from mmengine.runner import Runner
 
-from uniformer_mm.launch import load_run_config, prepare_distributed
+from uniformer_mm.engine import prepare_distributed
+
+from harness import load_run_config
 
 
 def parse_args() -> argparse.Namespace:

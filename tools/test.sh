@@ -1,7 +1,12 @@
 #!/usr/bin/env bash
-# The README's test command: sets everything up if needed, then runs the test suite.
+# The README's test command: sets everything up if needed, lints (tools/lint.sh), then runs the fast unit tier
+# (pytest -m "not slow") and the slow tier (pytest -m slow: mim train/test, distributed runs, demos).
+# Extra arguments go to both pytest runs, e.g. `bash tools/test.sh -k checkpoint`.
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 bash "$ROOT/tools/setup_env.sh"
 cd "$ROOT"
-exec .venv/bin/python -m pytest tests "$@"
+bash tools/lint.sh
+.venv/bin/python -m pytest tests -m "not slow" "$@"
+# exit status 5: nothing selected (say, -k matching fast tests only), which is not a failure
+.venv/bin/python -m pytest tests -m slow "$@" || [ $? -eq 5 ]

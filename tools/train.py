@@ -1,7 +1,7 @@
 """Trains any shipped config (mmdet, mmseg, mmpose or mmaction2) with mmengine's Runner.
 
 The same as the codebases' own ``tools/train.py`` (which ``mim train`` runs) for the options below, plus
-distributed runs on CPU-only machines (gloo), see :mod:`uniformer_mm.launch`. Use it through
+distributed runs on CPU-only machines (gloo), see :mod:`uniformer_mm.engine.distributed`. Use it through
 ``tools/dist_train.sh`` for several processes.
 
 Example:
@@ -13,7 +13,9 @@ from mmengine.config import DictAction
 from mmengine.runner import Runner
 
 from uniformer_mm.checkpoint_sources import check_pretrained_sources
-from uniformer_mm.launch import load_run_config, prepare_distributed
+from uniformer_mm.engine import prepare_distributed
+
+from harness import load_run_config
 
 
 def parse_args() -> argparse.Namespace:

@@ -4,10 +4,11 @@ Importing this package (``custom_imports=dict(imports=['uniformer_mm'])`` in a c
 in mmengine's root ``MODELS`` registry, visible from mmdet, mmseg, mmpose and mmaction2, and makes mmengine's
 checkpoint loader read local files and URLs under the policy of :mod:`uniformer_mm.checkpoint_safety`.
 """
+from . import engine  # noqa: F401  (registers CPUDistributedDataParallel for configs' model_wrapper_cfg)
 from .checkpoint_safety import CheckpointFileError, install_checkpoint_loaders
 from .models import CheckpointMismatchError, UniFormer2D, UniFormer3D
+from .version import __version__
 
-__version__ = '0.1.0'
-__all__ = ['UniFormer2D', 'UniFormer3D', 'CheckpointMismatchError', 'CheckpointFileError']
+__all__ = ['UniFormer2D', 'UniFormer3D', 'CheckpointMismatchError', 'CheckpointFileError', '__version__']
 
 install_checkpoint_loaders()

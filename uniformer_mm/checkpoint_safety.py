@@ -50,13 +50,13 @@ import pickletools
 import reprlib
 import threading
 import zipfile
-from _compat_pickle import IMPORT_MAPPING, NAME_MAPPING
 from collections import Counter, OrderedDict
 from typing import Any, Callable, Dict, Iterator, List, Optional, Tuple, Union
 from urllib.parse import urlparse
 
 import numpy as np
 import torch
+from _compat_pickle import IMPORT_MAPPING, NAME_MAPPING
 from mmengine.dist import get_dist_info
 from mmengine.logging import HistoryBuffer, print_log
 from mmengine.runner import CheckpointLoader

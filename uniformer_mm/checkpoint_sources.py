@@ -21,7 +21,7 @@ _DRIVE = 'https://drive.google.com/file/d/{}/view'
 TRAIN_FROM_SCRATCH = '--cfg-options model.backbone.init_cfg=None'
 
 
-# How a released checkpoint is used, named in the README's table.
+# How a released checkpoint is used, named in the table of docs/checkpoints.md.
 LOAD_ROUTES = {
     'init_cfg': "the backbone's init_cfg=dict(type='Pretrained', checkpoint=NAME or PATH)",
     'slowfast-video': 'python tools/convert_checkpoint.py slowfast-video (Kinetics-400: with the two label files), '
@@ -100,16 +100,37 @@ def _entries() -> Tuple[ReleasedCheckpoint, ...]:
                     'uniformer3d-s_in1k-pre_8xb8-8x8x1-200e_kinetics400-rgb.py', '1-kitVTkWErHXI_x-sLItvK9-sOmb53j6'),
         video_model('uniformer_small_k400_16x4', 'Kinetics-400 16x1x4, 80.8 top-1', 'small',
                     'uniformer3d-s_in1k-pre_8xb8-16x4x1-200e_kinetics400-rgb.py', '1-jGZIIuTM5IYIpqkNTojhGhfMc7Gu9Kt'),
-        video_model('uniformer_base_k400_8x8', 'Kinetics-400 8x1x4', 'base',
+        video_model('uniformer_base_k400_8x8', 'Kinetics-400 8x1x4, 79.8 top-1', 'base',
                     'uniformer3d-b_in1k-pre_8xb8-8x8x1-200e_kinetics400-rgb.py', '1hBxGU-QE8hGRBjSNCymJ7Au06LhluvTv'),
         video_model('uniformer_base_k400_16x4', 'Kinetics-400 16x1x4, 82.0 top-1', 'base',
                     'uniformer3d-b_in1k-pre_8xb8-16x4x1-200e_kinetics400-rgb.py', '15ipzFaZdTt-aHv7jcr_h_vgYD2X7D6AD'),
         video_model('uniformer_base_k400_32x4', 'Kinetics-400 32x1x4, 82.9 top-1', 'base',
                     'uniformer3d-b_in1k-pre_8xb8-32x4x1-200e_kinetics400-rgb.py', '1gHxx8cr1H0CNvngj1kB9ArgcPfJtqjCV',
                     f'{_HF}/uniformer_video/resolve/main/uniformer_base_k400_32x4.pth'),
-        video_model('uniformer_small_k600_16x4', 'Kinetics-600 16x1x4', 'small',
+        video_model('uniformer_small_k400_16x8', 'Kinetics-400 16x1x4 stride 8, 80.8 top-1', 'small',
+                    'uniformer3d-s_in1k-pre_8xb8-16x8x1-200e_kinetics400-rgb.py', '174muWZJcZHieABDZMKiJ0tNeFLoEkJLx',
+                    f'{_HF}/uniformer_video/resolve/main/uniformer_small_k400_16x8.pth'),
+        video_model('uniformer_small_k600_16x8', 'Kinetics-600 16x1x4 stride 8, 82.7 top-1', 'small',
+                    'uniformer3d-s_in1k-pre_8xb8-16x8x1-200e_kinetics600-rgb.py', '1-c835NJjg_015WxLBQF-1cPdQsyWMWfY',
+                    f'{_HF}/uniformer_video/resolve/main/uniformer_small_k600_16x8.pth'),
+        video_model('uniformer_base_k600_32x4', 'Kinetics-600 32x1x4, 84.5 top-1', 'base',
+                    'uniformer3d-b_in1k-pre_8xb8-32x4x1-200e_kinetics600-rgb.py', '1-DwdVf8w8lYj-iFpU40pfEpog9VE5PQB',
+                    f'{_HF}/uniformer_video/resolve/main/uniformer_base_k600_32x4.pth'),
+        video_model('uniformer_small_sthv1_16_prek600', 'Something-Something V1 16x3x1 (K600 pre), 57.6 top-1',
+                    'small', 'uniformer3d-s_k600-pre_8xb8-u16-200e_sthv1-rgb.py', '1-YbYGjM15MDtQnrmCeZ9H2ybNdYTFkgO',
+                    f'{_HF}/uniformer_video/resolve/main/uniformer_small_sthv1_16_prek600.pth'),
+        video_model('uniformer_base_sthv1_32_prek600', 'Something-Something V1 32x3x1 (K600 pre), 61.0 top-1',
+                    'base', 'uniformer3d-b_k600-pre_8xb8-u32-200e_sthv1-rgb.py', '1xE1aJYAYFOlXOkpiIbJFHu_jSrr8reKm',
+                    f'{_HF}/uniformer_video/resolve/main/uniformer_base_sthv1_32_prek600.pth'),
+        video_model('uniformer_small_sthv2_16_prek600', 'Something-Something V2 16x3x1 (K600 pre), 69.4 top-1',
+                    'small', 'uniformer3d-s_k600-pre_8xb8-u16-200e_sthv2-rgb.py', '1-V1mQp4fIIYhaXUWCgZXkJ0H6ne0Z8rz',
+                    f'{_HF}/uniformer_video/resolve/main/uniformer_small_sthv2_16_prek600.pth'),
+        video_model('uniformer_base_sthv2_32_prek600', 'Something-Something V2 32x3x1 (K600 pre), 71.2 top-1',
+                    'base', 'uniformer3d-b_k600-pre_8xb8-u32-200e_sthv2-rgb.py', '1-lkRB3546l_ECuObN_IrHws1C9a-qKPr',
+                    f'{_HF}/uniformer_video/resolve/main/uniformer_base_sthv2_32_prek600.pth'),
+        video_model('uniformer_small_k600_16x4', 'Kinetics-600 16x1x4, 82.8 top-1', 'small',
                     'uniformer3d-s_in1k-pre_8xb8-16x4x1-200e_kinetics600-rgb.py', '1-dqzjm5RZVspWHQLRD4S1vo4_6jyVltb'),
-        video_model('uniformer_base_k600_16x4', 'Kinetics-600 16x1x4', 'base',
+        video_model('uniformer_base_k600_16x4', 'Kinetics-600 16x1x4, 84.0 top-1', 'base',
                     'uniformer3d-b_in1k-pre_8xb8-16x4x1-200e_kinetics600-rgb.py', '1nBQCBCsCflhZ4OGUoGB3pAkc_GDau7vd'),
         video_model('uniformer_small_sthv2_16_prek400', 'Something-Something V2 16x3x1 (K400 pre), 67.7 top-1',
                     'small', 'uniformer3d-s_k400-pre_8xb8-u16-200e_sthv2-rgb.py', '1-Wq22024HB7tT8kPX6eSMn2GUNMI-_gY'),
@@ -151,12 +172,18 @@ def _entries() -> Tuple[ReleasedCheckpoint, ...]:
         openmmlab1('top_down_384x288_global_small', 'COCO keypoints 384x288, 75.9 AP', 'small',
                    f'{pose}td-hm_uniformer-s_8xb128-210e_coco-384x288.py', '163vuFkpcgVOthC05jCwjGzo78Nr0eikW',
                    f'{_MMPOSE}/top_down_384x288_global_small-7a613f78_20230724.pth'),
+        openmmlab1('top_down_448x320_global_small', 'COCO keypoints 448x320, 76.2 AP', 'small',
+                   f'{pose}td-hm_uniformer-s_8xb64-210e_coco-448x320.py', '165nQRsT58SXJegcttksHwDn46Fme5dGX',
+                   f'{_MMPOSE}/top_down_448x320_global_small-18b760de_20230724.pth'),
         openmmlab1('top_down_256x192_global_base', 'COCO keypoints 256x192, 75.0 AP', 'base',
                    f'{pose}td-hm_uniformer-b_8xb128-210e_coco-256x192.py', '15tzJaRyEzyWp2mQhpjDbBzuGoyCaJJ-2',
                    f'{_MMPOSE}/top_down_256x192_global_base-1713bcd4_20230724.pth'),
         openmmlab1('top_down_384x288_global_base', 'COCO keypoints 384x288, 76.7 AP', 'base',
                    f'{pose}td-hm_uniformer-b_8xb32-210e_coco-384x288.py', '15qtUaOR_C7-vooheJE75mhA9oJQt3gSx',
                    f'{_MMPOSE}/top_down_384x288_global_base-c650da38_20230724.pth'),
+        openmmlab1('top_down_448x320_global_base', 'COCO keypoints 448x320, 77.4 AP', 'base',
+                   f'{pose}td-hm_uniformer-b_8xb32-210e_coco-448x320.py', '156iNxetiCk8JJz41aFDmFh9cQbCaMk3D',
+                   f'{_MMPOSE}/top_down_448x320_global_base-a05c185f_20230724.pth'),
     )
 
 
@@ -198,8 +225,7 @@ def resolve_checkpoint(checkpoint: str) -> str:
     entry = _known_file(checkpoint)
     hint = (f"it is the release's {entry.name} ({entry.task}): {entry.where()}"
             + (f", or set init_cfg's checkpoint to '{entry.name}' to download it on first use" if entry.url else '')
-            if entry else 'the released checkpoints and their names are listed in the README section '
-            '"Checkpoints: safety and sources"')
+            if entry else 'the released checkpoints and their names are listed in docs/checkpoints.md')
     raise FileNotFoundError(
         f'init_cfg checkpoint {checkpoint!r} not found (paths are relative to the working directory, '
         f'{os.getcwd()}); {hint}. To train from scratch instead: {TRAIN_FROM_SCRATCH}')

@@ -9,11 +9,8 @@ pretrained = 'checkpoints/uniformer_small_k400_16x4.pth'
 model = dict(
     backbone=dict(init_cfg=dict(checkpoint=pretrained)),
     cls_head=dict(num_classes=num_classes),
-    data_preprocessor=dict(
-        blending=dict(augments=[
-            dict(type='MixupBlending', alpha=0.8, num_classes=num_classes),
-            dict(type='CutmixBlending', alpha=1.0, num_classes=num_classes)
-        ])))
+    data_preprocessor=dict(blending=dict(augments=[
+        dict(augment, num_classes=num_classes) for augment in _base_.model.data_preprocessor.blending.augments])))
 
 data_root = 'data/sthv2/videos'
 ann_file_train = 'data/sthv2/sthv2_train_list_videos.txt'
@@ -37,16 +34,8 @@ val_pipeline = [
     dict(type='FormatShape', input_format='NCTHW'),
     dict(type='PackActionInputs')
 ]
-# Testing views: 3 crops x 1 clip.
-test_pipeline = [
-    dict(type='DecordInit'),
-    dict(type='UniformSample', clip_len=16, test_mode=True),
-    dict(type='DecordDecode'),
-    dict(type='Resize', scale=(-1, 256)),
-    dict(type='ThreeCrop', crop_size=256),
-    dict(type='FormatShape', input_format='NCTHW'),
-    dict(type='PackActionInputs')
-]
+# Testing views: 3 crops x 1 clip (the validation pipeline with three crops).
+test_pipeline = [dict(step, type='ThreeCrop') if step['type'] == 'CenterCrop' else step for step in val_pipeline]
 train_dataloader = dict(
     dataset=dict(ann_file=ann_file_train, data_prefix=dict(video=data_root), pipeline=train_pipeline))
 val_dataloader = dict(dataset=dict(ann_file=ann_file_val, data_prefix=dict(video=data_root), pipeline=val_pipeline))

@@ -6,9 +6,5 @@ _base_ = './cascade-mask-rcnn_uniformer-s-h14_fpn_4conv1fc-giou_ms-crop-3x_coco.
 # release's Hugging Face repo on first use (or give a local path).
 pretrained = 'uniformer_base_in1k'
 
-model = dict(
-    backbone=dict(
-        arch='base',
-        drop_path_rate=0.4,
-        with_cp=(0, 0, 20, 0),
-        init_cfg=dict(type='Pretrained', checkpoint=pretrained)))
+model = dict(backbone=dict(arch='base', drop_path_rate=0.4, with_cp=(0, 0, 20, 0),
+                           init_cfg=dict(checkpoint=pretrained)))

@@ -6,9 +6,4 @@ _base_ = './mask-rcnn_uniformer-s-h14_fpn_1x_coco.py'
 # release's Hugging Face repo on first use (or give a local path).
 pretrained = 'uniformer_base_in1k'
 
-model = dict(
-    backbone=dict(
-        arch='base',
-        drop_path_rate=0.3,
-        with_cp=False,
-        init_cfg=dict(type='Pretrained', checkpoint=pretrained)))
+model = dict(backbone=dict(arch='base', drop_path_rate=0.3, with_cp=False, init_cfg=dict(checkpoint=pretrained)))

@@ -6,9 +6,5 @@ _base_ = './mask-rcnn_uniformer-s-h14_fpn_ms-crop-3x_coco.py'
 # release's Hugging Face repo on first use (or give a local path).
 pretrained = 'uniformer_base_in1k'
 
-model = dict(
-    backbone=dict(
-        arch='base',
-        drop_path_rate=0.3,
-        with_cp=(0, 0, 20, 0),
-        init_cfg=dict(type='Pretrained', checkpoint=pretrained)))
+model = dict(backbone=dict(arch='base', drop_path_rate=0.3, with_cp=(0, 0, 20, 0),
+                           init_cfg=dict(checkpoint=pretrained)))

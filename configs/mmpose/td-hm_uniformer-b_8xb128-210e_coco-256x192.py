@@ -6,8 +6,4 @@ _base_ = './td-hm_uniformer-s_8xb128-210e_coco-256x192.py'
 # release's Hugging Face repo on first use (or give a local path).
 pretrained = 'uniformer_base_in1k'
 
-model = dict(
-    backbone=dict(
-        arch='base',
-        drop_path_rate=0.4,
-        init_cfg=dict(type='Pretrained', checkpoint=pretrained)))
+model = dict(backbone=dict(arch='base', drop_path_rate=0.4, init_cfg=dict(checkpoint=pretrained)))

@@ -6,11 +6,7 @@ _base_ = './td-hm_uniformer-s_8xb128-210e_coco-384x288.py'
 # release's Hugging Face repo on first use (or give a local path).
 pretrained = 'uniformer_base_in1k'
 
-model = dict(
-    backbone=dict(
-        arch='base',
-        drop_path_rate=0.5,
-        init_cfg=dict(type='Pretrained', checkpoint=pretrained)))
+model = dict(backbone=dict(arch='base', drop_path_rate=0.5, init_cfg=dict(checkpoint=pretrained)))
 
 train_dataloader = dict(batch_size=32)
 optim_wrapper = dict(optimizer=dict(lr=5e-4))

@@ -6,8 +6,4 @@ _base_ = './fpn_uniformer-s-h14_8xb4-80k_ade20k-512x512.py'
 # release's Hugging Face repo on first use (or give a local path).
 pretrained = 'uniformer_base_in1k'
 
-model = dict(
-    backbone=dict(
-        arch='base',
-        drop_path_rate=0.2,
-        init_cfg=dict(type='Pretrained', checkpoint=pretrained)))
+model = dict(backbone=dict(arch='base', drop_path_rate=0.2, init_cfg=dict(checkpoint=pretrained)))

@@ -6,9 +6,5 @@ _base_ = './upernet_uniformer-s-h14_8xb2-160k_ade20k-512x512.py'
 # release's Hugging Face repo on first use (or give a local path).
 pretrained = 'uniformer_base_in1k'
 
-model = dict(
-    backbone=dict(
-        arch='base',
-        # The recipe sources we could read give 0.25 for S only; 0.4 as the Cascade B recipe.
-        drop_path_rate=0.4,
-        init_cfg=dict(type='Pretrained', checkpoint=pretrained)))
+# The recipe sources we could read give 0.25 for S only; 0.4 as the Cascade B recipe.
+model = dict(backbone=dict(arch='base', drop_path_rate=0.4, init_cfg=dict(checkpoint=pretrained)))

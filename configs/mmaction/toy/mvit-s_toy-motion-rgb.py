@@ -1,5 +1,5 @@
 # mmaction2's MViTv2-S on the toy direction-of-motion clips, with the data and schedule of the UniFormer3D toy
-# run, for the side-by-side table (tools/benchmark_video.py).
+# run, for the side-by-side table (tools/analysis_tools/benchmark_video.py).
 _base_ = './uniformer3d-s_toy-motion-rgb.py'
 
 model = dict(

@@ -1,4 +1,5 @@
-# The UniFormer-S 16x4 Kinetics recipe on the generated direction-of-motion clips (tools/generate_toy_video.py):
+# The UniFormer-S 16x4 Kinetics recipe on the generated direction-of-motion clips
+# (tools/dataset_converters/generate_toy_video.py):
 # only the data, the image size (64x64), the classes and the schedule differ. Trains from scratch on the CPU
 # (no ImageNet weights here) in a few minutes; mixed precision and mixup/cutmix are off on this tiny set.
 _base_ = '../uniformer3d-s_in1k-pre_8xb8-16x4x1-200e_kinetics400-rgb.py'

@@ -1,4 +1,5 @@
-# The Mask R-CNN S-h14 recipe on the generated toy-shapes COCO set (tools/generate_toy_dense.py), sized
+# The Mask R-CNN S-h14 recipe on the generated toy-shapes COCO set (tools/dataset_converters/generate_toy_dense.py),
+# sized
 # for a few minutes on 2 CPU cores. Only data, image size, schedule and CPU-specific switches differ
 # from the real config; the backbone starts from random weights (no ImageNet checkpoint offline).
 _base_ = '../mask-rcnn_uniformer-s-h14_fpn_1x_coco.py'
@@ -37,15 +38,12 @@ train_dataloader = dict(
         ann_file='annotations/instances_train.json',
         data_prefix=dict(img='train/'),
         pipeline=train_pipeline))
+# Validation: the training loader's settings on the validation split.
 val_dataloader = dict(
     batch_size=4,
     num_workers=1,
-    dataset=dict(
-        data_root=data_root,
-        metainfo=metainfo,
-        ann_file='annotations/instances_val.json',
-        data_prefix=dict(img='val/'),
-        pipeline=test_pipeline))
+    dataset=dict(train_dataloader['dataset'], ann_file='annotations/instances_val.json', data_prefix=dict(img='val/'),
+                 pipeline=test_pipeline))
 test_dataloader = val_dataloader
 val_evaluator = dict(ann_file=data_root + 'annotations/instances_val.json')
 test_evaluator = val_evaluator

@@ -1,5 +1,5 @@
 # The top-down heatmap UniFormer-S recipe on the generated stick-figure COCO keypoints set
-# (tools/generate_toy_dense.py), sized for a few minutes on 2 CPU cores. Only data, input size,
+# (tools/dataset_converters/generate_toy_dense.py), sized for a few minutes on 2 CPU cores. Only data, input size,
 # schedule and CPU-specific switches differ from the real config; the backbone starts from random
 # weights (no ImageNet checkpoint offline).
 _base_ = '../td-hm_uniformer-s_8xb128-210e_coco-256x192.py'

@@ -1,5 +1,5 @@
 # The Semantic FPN S-h14 recipe on the generated ADE20K-style toy-shapes set
-# (tools/generate_toy_dense.py), sized for a few minutes on 2 CPU cores. Only data, image size,
+# (tools/dataset_converters/generate_toy_dense.py), sized for a few minutes on 2 CPU cores. Only data, image size,
 # schedule and CPU-specific switches differ from the real config; the backbone starts from random
 # weights (no ImageNet checkpoint offline).
 _base_ = '../fpn_uniformer-s-h14_8xb4-80k_ade20k-512x512.py'

@@ -1,0 +1,6 @@
+# Semantic FPN 80k, UniFormer-S tested with window attention (32x32 windows) in every stage-3 block,
+# ADE20K 512x512: the reference release's globally trained S model evaluated this way (45.6 mIoU
+# published). Evaluate the checkpoint of fpn_uniformer-s_8xb4-80k_ade20k-512x512.py with this config.
+_base_ = './fpn_uniformer-s_8xb4-80k_ade20k-512x512.py'
+
+model = dict(backbone=dict(attn_mode='window', window_size=32))

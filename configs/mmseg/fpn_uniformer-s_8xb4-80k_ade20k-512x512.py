@@ -1,0 +1,5 @@
+# Semantic FPN 80k, UniFormer-S with global attention in every stage-3 block, ADE20K 512x512: the
+# reference release's global S model (46.6 mIoU published).
+_base_ = './fpn_uniformer-s-h14_8xb4-80k_ade20k-512x512.py'
+
+model = dict(backbone=dict(attn_mode='global'))

@@ -1,0 +1,45 @@
+"""The shipped configs load and build their models; the demo runs end to end."""
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from mmengine.config import Config
+from mmengine.registry import DefaultScope
+
+from uniformer_mm import UniFormer2D
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def build_detector(config: str):
+    from mmdet.registry import MODELS
+    cfg = Config.fromfile(str(ROOT / config))
+    with DefaultScope.overwrite_default_scope('mmdet'):
+        return cfg, MODELS.build(cfg.model)
+
+
+@pytest.mark.parametrize('config', ['configs/uniformer_maskrcnn.py',
+                                    'configs/mmdet/mask-rcnn_uniformer-s-h14_fpn_1x_coco.py'])
+@pytest.mark.slow
+def test_maskrcnn_config_builds_the_reference_recipe(config):
+    cfg, model = build_detector(config)
+    backbone = model.backbone
+    assert isinstance(backbone, UniFormer2D)
+    assert (backbone.arch_settings['depths'], backbone.attn_mode, backbone.window_size) == ((3, 4, 8, 3), 'hybrid', 14)
+    assert backbone.checkpointed_blocks == (0, 0, 8, 0)
+    assert backbone.init_cfg == dict(type='Pretrained', checkpoint='uniformer_small_in1k')
+    assert cfg.optim_wrapper.optimizer.type == 'AdamW' and cfg.optim_wrapper.optimizer.lr == 1e-4
+    assert cfg.optim_wrapper.paramwise_cfg.custom_keys.norm.decay_mult == 0
+    params = sum(p.numel() for p in model.parameters())
+    assert round(params / 1e6) == 41, f'{params} parameters; the published Mask R-CNN S-h14 has 41M'
+
+
+@pytest.mark.slow
+def test_demo_prints_detections_and_time():
+    result = subprocess.run(
+        [sys.executable, 'demo/demo_maskrcnn.py', '--size', '256', '320', '--topk', '3'],
+        cwd=ROOT, capture_output=True, text=True, timeout=600)
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert 'UniFormer2D' in result.stdout and 'detections' in result.stdout
+    assert 'inference time on cpu' in result.stdout

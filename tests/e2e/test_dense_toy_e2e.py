@@ -1,0 +1,95 @@
+"""End to end on generated data, with the commands users run: mim train / mim test for mmdet, mmseg and mmpose,
+--resume of an interrupted run, and a two-process distributed run on the CPU.
+
+Each run is a few iterations (a smoke test sized for CI); the learning itself is measured by the README's
+main command (tools/demo.sh), not here.
+"""
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from harness import newest_test_metrics
+
+pytestmark = pytest.mark.slow  # mim subprocesses: minutes on 2 cores
+ROOT = Path(__file__).resolve().parents[2]
+MIM = str(Path(sys.executable).parent / 'mim')
+TOY = {
+    'mmdet': (ROOT / 'configs/mmdet/toy/mask-rcnn_uniformer-s-h14_fpn_toy-shapes.py',
+              ['train_cfg.max_epochs=1', 'train_cfg.val_interval=1', 'train_dataloader.batch_size=2'],
+              'epoch_1.pth', ('coco/bbox_mAP', 'coco/segm_mAP')),
+    'mmseg': (ROOT / 'configs/mmseg/toy/fpn_uniformer-s-h14_toy-shapes-160x160.py',
+              ['train_cfg.max_iters=2', 'train_cfg.val_interval=2', 'default_hooks.checkpoint.interval=2',
+               'train_dataloader.batch_size=2'],
+              'iter_2.pth', ('mIoU', 'aAcc')),
+    'mmpose': (ROOT / 'configs/mmpose/toy/td-hm_uniformer-s_toy-figures-128x96.py',
+               ['train_cfg.max_epochs=1', 'train_cfg.val_interval=1', 'train_dataloader.batch_size=4'],
+               'epoch_1.pth', ('coco/AP', 'coco/AR')),
+}
+
+
+def run(args, cwd: Path, env: dict = None) -> str:
+    env = {**os.environ, **env} if env else None
+    result = subprocess.run([str(a) for a in args], cwd=cwd, capture_output=True, text=True, timeout=900, env=env)
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    return result.stdout + result.stderr
+
+
+@pytest.fixture(scope='module')
+def toy_root(tmp_path_factory) -> Path:
+    """A folder holding data/toy_dense (the toy configs' data root), used as the working directory."""
+    root = tmp_path_factory.mktemp('toy')
+    run([sys.executable, ROOT / 'tools/dataset_converters/generate_toy_dense.py', 'all', 'data/toy_dense',
+         '--train', '8', '--val', '4',
+         '--size', '96'], cwd=root)
+    return root
+
+
+@pytest.mark.parametrize('codebase', sorted(TOY))
+def test_mim_train_then_mim_test(toy_root, codebase):
+    config, short, checkpoint, metric_keys = TOY[codebase]
+    work_dir = toy_root / 'work' / codebase
+    run([MIM, 'train', codebase, config, '--work-dir', work_dir, '--cfg-options', *short], cwd=toy_root)
+    assert (work_dir / checkpoint).exists()
+    output = run([MIM, 'test', codebase, config, '--checkpoint', work_dir / checkpoint, '--work-dir', work_dir],
+                 cwd=toy_root)
+    metrics = newest_test_metrics(work_dir)
+    for key in metric_keys:
+        assert key in metrics and key in output
+        assert metrics[key] >= 0 or metrics[key] == -1  # COCO reports -1 where a category has no instance
+
+
+def test_resume_continues_an_interrupted_run(toy_root):
+    config, short, _, _ = TOY['mmseg']
+    work_dir = toy_root / 'work' / 'resume'
+    run([MIM, 'train', 'mmseg', config, '--work-dir', work_dir, '--cfg-options', *short], cwd=toy_root)
+    longer = [o for o in short if not o.startswith('train_cfg.max_iters')] + ['train_cfg.max_iters=4']
+    output = run([MIM, 'train', 'mmseg', config, '--work-dir', work_dir, '--resume', '--cfg-options', *longer],
+                 cwd=toy_root)
+    assert f'Auto resumed from the latest checkpoint {work_dir}/iter_2.pth' in output
+    assert 'resumed epoch: 0, iter: 2' in output
+    assert 'Iter(train) [3/4]' in output or 'Iter(train) [4/4]' in output
+    assert (work_dir / 'iter_4.pth').exists()
+
+
+def test_two_process_cpu_training_with_gloo(toy_root):
+    config, short, checkpoint, _ = TOY['mmseg']
+    work_dir = toy_root / 'work' / 'dist'
+    output = run(['bash', ROOT / 'tools/dist_train.sh', config, 2, '--work-dir', work_dir, '--cfg-options', *short],
+                 cwd=toy_root, env=dict(PYTHON=sys.executable, PORT='29517'))
+    assert 'Distributed launcher: pytorch' in output and 'Distributed training: True' in output
+    assert 'GPU number: 2' in output  # mmengine's name for the world size
+    assert 'SyncBN layers use per-process BatchNorm statistics' in output  # the toy FPN head's norm_cfg
+    assert 'Iter(val) [2/2]' in output  # 4 val images split over the 2 processes
+    assert (work_dir / checkpoint).exists()
+    assert 'mIoU:' in output
+
+
+def test_untrained_baseline_is_evaluated_without_a_checkpoint(toy_root):
+    config = TOY['mmseg'][0]
+    work_dir = toy_root / 'work' / 'untrained'
+    output = run([sys.executable, ROOT / 'tools/test.py', config, '--work-dir', work_dir], cwd=toy_root)
+    assert 'load checkpoint' not in output.lower()
+    assert 0 <= newest_test_metrics(work_dir)['mIoU'] <= 100

@@ -1,0 +1,111 @@
+"""UniFormer3D side by side with mmaction2's video transformers on the same clips.
+
+For each backbone: parameters, GFLOPs (multiply-accumulates, the convention of the UniFormer paper's 41.8G for
+UniFormer-S 16x4, counted by torch's FlopCounterMode), CPU latency and peak resident memory of one inference
+clip, each model in its own process. With ``--toy-work-dirs NAME=DIR``, also the toy-task top-1 that
+``mim test`` wrote to DIR/test_ordered and DIR/test_shuffled (see README). Prints a Markdown table.
+
+Example:
+    python tools/analysis_tools/benchmark_video.py --frames 16 --size 224 --threads 2
+"""
+import argparse
+import json
+import resource
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+# mmaction2's TimeSformer is ViT-B with divided space-time attention; MViTv2-S and UniFormer-S are their
+# 'small' configurations. UniFormer3D-S is this project's.
+BACKBONES = {
+    'UniFormer3D-S (ours)': lambda frames, size: dict(type='UniFormer3D', arch='small'),
+    'UniFormer-S (mmaction2)': lambda frames, size: dict(
+        type='UniFormer', depth=[3, 4, 8, 3], embed_dim=[64, 128, 320, 512], head_dim=64),
+    'TimeSformer (mmaction2, divided ST)': lambda frames, size: dict(
+        type='TimeSformer', num_frames=frames, img_size=size, patch_size=16, embed_dims=768,
+        attention_type='divided_space_time', norm_cfg=dict(type='LN', eps=1e-6)),
+    'MViTv2-S (mmaction2)': lambda frames, size: dict(type='MViT', arch='small', spatial_size=size,
+                                                      temporal_size=frames),
+}
+
+
+def parse_args() -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument('--frames', type=int, default=16)
+    parser.add_argument('--size', type=int, default=224)
+    parser.add_argument('--threads', type=int, default=2)
+    parser.add_argument('--repeat', type=int, default=3, help='timed runs after one warm-up run')
+    parser.add_argument('--toy-work-dirs', nargs='*', default=[], metavar='NAME=DIR',
+                        help="toy-task runs to report, e.g. 'UniFormer3D-S (ours)=work_dirs/toy_motion'")
+    parser.add_argument('--worker', help=argparse.SUPPRESS)
+    return parser.parse_args()
+
+
+def run_worker(spec: dict) -> dict:
+    import torch
+    from mmaction.registry import MODELS
+    from mmengine.registry import DefaultScope
+    from torch.nn.attention import SDPBackend, sdpa_kernel
+    from torch.utils.flop_counter import FlopCounterMode
+
+    import uniformer_mm  # noqa: F401  (registers UniFormer3D)
+
+    torch.set_num_threads(spec['threads'])
+    with DefaultScope.overwrite_default_scope('mmaction'):
+        model = MODELS.build(BACKBONES[spec['name']](spec['frames'], spec['size'])).eval()
+    clip = torch.randn(1, 3, spec['frames'], spec['size'], spec['size'])
+    with torch.no_grad():
+        # Count through the math attention path: FlopCounterMode has no formula for the fused CPU kernel and
+        # would leave attention out of models that call scaled_dot_product_attention.
+        counter = FlopCounterMode(display=False)
+        with counter, sdpa_kernel([SDPBackend.MATH]):
+            model(clip)
+        timings = []
+        for _ in range(spec['repeat'] + 1):
+            start = time.perf_counter()
+            model(clip)
+            timings.append(time.perf_counter() - start)
+    steady = sorted(timings[1:])
+    return dict(params=sum(p.numel() for p in model.parameters()), gmacs=counter.get_total_flops() / 2e9,
+                latency=steady[len(steady) // 2], peak_rss_mb=resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)
+
+
+def last_accuracy(work_dir: Path) -> str:
+    """The 'acc/top1' of the newest ``mim test`` run in a work dir, '-' if there is none."""
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # tools/: the run harness
+    from harness import newest_test_metrics  # keeps torch out of the parent process until here
+    try:
+        return f"{newest_test_metrics(work_dir, 'acc/top1')['acc/top1']:.3f}"
+    except FileNotFoundError:
+        return '-'
+
+
+def main() -> None:
+    args = parse_args()
+    if args.worker:
+        print(json.dumps(run_worker(json.loads(args.worker))))
+        return
+    toy = dict(item.split('=', 1) for item in args.toy_work_dirs)
+    print(f'Input: one clip of {args.frames} frames at {args.size}x{args.size}; {args.threads} CPU threads; '
+          f'latency is the median of {args.repeat} runs after a warm-up\n')
+    print('| backbone | params (M) | GMACs | CPU latency (s) | peak RSS (MB) | toy top-1 (ordered / shuffled) |')
+    print('|---|---|---|---|---|---|')
+    for name in BACKBONES:
+        spec = dict(name=name, frames=args.frames, size=args.size, threads=args.threads, repeat=args.repeat)
+        out = subprocess.run([sys.executable, __file__, '--worker', json.dumps(spec)], capture_output=True,
+                             text=True)
+        if out.returncode:
+            print(f'| {name} | failed: {out.stderr.strip().splitlines()[-1]} |||||')
+            continue
+        result = json.loads(out.stdout.strip().splitlines()[-1])
+        accuracy = '-'
+        if name in toy:
+            ordered, shuffled = (last_accuracy(Path(toy[name]) / part) for part in ('test_ordered', 'test_shuffled'))
+            accuracy = f'{ordered} / {shuffled}'
+        print(f"| {name} | {result['params'] / 1e6:.1f} | {result['gmacs']:.1f} | {result['latency']:.2f} | "
+              f"{result['peak_rss_mb']:.0f} | {accuracy} |")
+
+
+if __name__ == '__main__':
+    main()
