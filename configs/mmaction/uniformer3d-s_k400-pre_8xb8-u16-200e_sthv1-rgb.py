@@ -9,49 +9,18 @@ ann_file_train = 'data/sthv1/sthv1_train_list_rawframes.txt'
 ann_file_val = 'data/sthv1/sthv1_val_list_rawframes.txt'
 filename_tmpl = '{:05}.jpg'
 
-train_pipeline = [
-    dict(type='UniformSample', clip_len=16),
-    dict(type='RawFrameDecode'),
-    dict(type='RandomResizedCrop', area_range=(0.08, 1.0), aspect_ratio_range=(0.75, 1.3333)),
-    dict(type='Resize', scale=(224, 224), keep_ratio=False),
-    dict(type='FormatShape', input_format='NCTHW'),
-    dict(type='PackActionInputs')
-]
-val_pipeline = [
-    dict(type='UniformSample', clip_len=16, test_mode=True),
-    dict(type='RawFrameDecode'),
-    dict(type='Resize', scale=(-1, 256)),
-    dict(type='CenterCrop', crop_size=256),
-    dict(type='FormatShape', input_format='NCTHW'),
-    dict(type='PackActionInputs')
-]
-# Testing views: 3 crops x 1 clip.
-test_pipeline = [
-    dict(type='UniformSample', clip_len=16, test_mode=True),
-    dict(type='RawFrameDecode'),
-    dict(type='Resize', scale=(-1, 256)),
-    dict(type='ThreeCrop', crop_size=256),
-    dict(type='FormatShape', input_format='NCTHW'),
-    dict(type='PackActionInputs')
-]
-train_dataloader = dict(
-    dataset=dict(
-        type=dataset_type,
-        ann_file=ann_file_train,
-        data_prefix=dict(img=data_root),
-        filename_tmpl=filename_tmpl,
-        pipeline=train_pipeline))
-val_dataloader = dict(
-    dataset=dict(
-        type=dataset_type,
-        ann_file=ann_file_val,
-        data_prefix=dict(img=data_root),
-        filename_tmpl=filename_tmpl,
-        pipeline=val_pipeline))
-test_dataloader = dict(
-    dataset=dict(
-        type=dataset_type,
-        ann_file=ann_file_val,
-        data_prefix=dict(img=data_root),
-        filename_tmpl=filename_tmpl,
-        pipeline=test_pipeline))
+# The V2 video pipelines on decoded frames: no DecordInit, RawFrameDecode for DecordDecode (3-crop testing alike).
+train_pipeline, val_pipeline, test_pipeline = (
+    [dict(type='RawFrameDecode') if step['type'] == 'DecordDecode' else dict(step)
+     for step in pipeline if step['type'] != 'DecordInit']
+    for pipeline in (_base_.train_pipeline, _base_.val_pipeline, _base_.test_pipeline))
+train_dataloader, val_dataloader, test_dataloader = (
+    dict(
+        dataset=dict(
+            type=dataset_type,
+            ann_file=ann_file,
+            data_prefix=dict(img=data_root),
+            filename_tmpl=filename_tmpl,
+            pipeline=pipeline))
+    for ann_file, pipeline in ((ann_file_train, train_pipeline), (ann_file_val, val_pipeline),
+                               (ann_file_val, test_pipeline)))

@@ -3,34 +3,9 @@
 # uniformly sampled frames.
 _base_ = './uniformer3d-s_k400-pre_8xb8-u16-200e_sthv2-rgb.py'
 
-train_pipeline = [
-    dict(type='DecordInit'),
-    dict(type='UniformSample', clip_len=32),
-    dict(type='DecordDecode'),
-    dict(type='RandomResizedCrop', area_range=(0.08, 1.0), aspect_ratio_range=(0.75, 1.3333)),
-    dict(type='Resize', scale=(224, 224), keep_ratio=False),
-    dict(type='FormatShape', input_format='NCTHW'),
-    dict(type='PackActionInputs')
-]
-val_pipeline = [
-    dict(type='DecordInit'),
-    dict(type='UniformSample', clip_len=32, test_mode=True),
-    dict(type='DecordDecode'),
-    dict(type='Resize', scale=(-1, 256)),
-    dict(type='CenterCrop', crop_size=256),
-    dict(type='FormatShape', input_format='NCTHW'),
-    dict(type='PackActionInputs')
-]
-# Testing views: 3 crops x 1 clip.
-test_pipeline = [
-    dict(type='DecordInit'),
-    dict(type='UniformSample', clip_len=32, test_mode=True),
-    dict(type='DecordDecode'),
-    dict(type='Resize', scale=(-1, 256)),
-    dict(type='ThreeCrop', crop_size=256),
-    dict(type='FormatShape', input_format='NCTHW'),
-    dict(type='PackActionInputs')
-]
-train_dataloader = dict(dataset=dict(pipeline=train_pipeline))
-val_dataloader = dict(dataset=dict(pipeline=val_pipeline))
-test_dataloader = dict(dataset=dict(pipeline=test_pipeline))
+# The 16-frame pipelines with 32 uniformly sampled frames (training, validation and 3-crop testing alike).
+train_pipeline, val_pipeline, test_pipeline = (
+    [dict(step, clip_len=32) if step['type'] == 'UniformSample' else dict(step) for step in pipeline]
+    for pipeline in (_base_.train_pipeline, _base_.val_pipeline, _base_.test_pipeline))
+train_dataloader, val_dataloader, test_dataloader = (
+    dict(dataset=dict(pipeline=pipeline)) for pipeline in (train_pipeline, val_pipeline, test_pipeline))

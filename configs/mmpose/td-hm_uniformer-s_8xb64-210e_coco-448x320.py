@@ -3,27 +3,17 @@
 # (64 per GPU x 8 GPUs), lr 1e-3.
 _base_ = './td-hm_uniformer-s_8xb128-210e_coco-384x288.py'
 
-# The inherited pipelines and head captured the 384x288 codec when they were read, so each is restated.
+# The inherited pipelines and head captured the 384x288 codec when they were read, so each is re-derived.
 codec = dict(type='MSRAHeatmap', input_size=(320, 448), heatmap_size=(80, 112), sigma=3)
 
 model = dict(head=dict(decoder=codec))
 
-train_pipeline = [
-    dict(type='LoadImage'),
-    dict(type='GetBBoxCenterScale'),
-    dict(type='RandomFlip', direction='horizontal'),
-    dict(type='RandomHalfBody'),
-    dict(type='RandomBBoxTransform'),
-    dict(type='TopdownAffine', input_size=codec['input_size']),
-    dict(type='GenerateTarget', encoder=codec),
-    dict(type='PackPoseInputs')
-]
-val_pipeline = [
-    dict(type='LoadImage'),
-    dict(type='GetBBoxCenterScale'),
-    dict(type='TopdownAffine', input_size=codec['input_size']),
-    dict(type='PackPoseInputs')
-]
+# Each inherited step without the `_scope_` key that the mmpose:: base adds.
+train_pipeline, val_pipeline = (
+    [dict(step, input_size=codec['input_size']) if step['type'] == 'TopdownAffine' else
+     dict(step, encoder=codec) if step['type'] == 'GenerateTarget' else step
+     for step in ({k: v for k, v in step.items() if k != '_scope_'} for step in pipeline)]
+    for pipeline in (_base_.train_pipeline, _base_.val_pipeline))
 train_dataloader = dict(batch_size=64, dataset=dict(pipeline=train_pipeline))
 val_dataloader = dict(dataset=dict(pipeline=val_pipeline))
 test_dataloader = val_dataloader
