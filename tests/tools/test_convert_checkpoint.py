@@ -186,6 +186,17 @@ def test_release_label_file_with_indices(tmp_path):
         read_class_names(tmp_path / 'gap.txt')
 
 
+@pytest.mark.parametrize('content, message', [
+    (b'', 'no class names'),
+    (b'\n  \n', 'no class names'),
+    (b'\xff\xfe\x00binary', "codec can't decode"),
+])
+def test_unreadable_label_files_are_refused(tmp_path, content, message):
+    (tmp_path / 'labels.txt').write_bytes(content)
+    with pytest.raises(ValueError, match=message):
+        read_class_names(tmp_path / 'labels.txt')
+
+
 def test_names_match_ignoring_case_quotes_and_underscores():
     assert class_order(['"Riding_A bike"', "massaging person's head", 'zumba'],
                        ['zumba', 'riding a bike', 'massaging_persons_head']) == [2, 0, 1]

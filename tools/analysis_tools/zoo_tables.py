@@ -49,38 +49,40 @@ def _weights(model: dict) -> str:
     return f"[download]({model['Weights']})" if model.get('Weights') else '-'
 
 
-def dense_tables(models: dict) -> str:
-    out = ['**COCO instance segmentation (mmdet)**', '',
-           '| config | model | backbone | box / mask AP (published) | params / GFLOPs (published) '
+def _dense_table(title: str, metric_header: str, models: list, metric) -> list:
+    """One markdown table of a dense-prediction codebase; ``metric(model)`` gives its published-metric cell."""
+    out = [f'**{title}**', '',
+           f'| config | model | backbone | {metric_header} | params / GFLOPs (published) '
            '| params / GFLOPs (measured) | weights |',
            '|---|---|---|---|---|---|---|']
-    for m in models['mmdet']:
+    for m in models:
         meta = m['Metadata']
-        box = next(r['Metrics']['box AP'] for r in m['Results'] if r['Task'] == 'Object Detection')
-        mask = next(r['Metrics']['mask AP'] for r in m['Results'] if r['Task'] == 'Instance Segmentation')
         backbone, model_name = meta['Architecture']
-        out.append(f'| {_link(m)} | {model_name} | {backbone[len("UniFormer-"):]} | {_fmt(box)} / {_fmt(mask)} '
+        out.append(f'| {_link(m)} | {model_name} | {backbone[len("UniFormer-"):]} | {metric(m)} '
                    f'| {_published(meta)} | {_measured(meta)} | {_weights(m)} |')
-    out += ['', '**ADE20K semantic segmentation (mmseg)**', '',
-            '| config | model | backbone | mIoU single / multi-scale (published) | params / GFLOPs (published) '
-            '| params / GFLOPs (measured) | weights |',
-            '|---|---|---|---|---|---|---|']
-    for m in models['mmseg']:
-        meta, metrics = m['Metadata'], m['Results'][0]['Metrics']
-        backbone, model_name = meta['Architecture']
-        out.append(f"| {_link(m)} | {model_name} | {backbone[len('UniFormer-'):]} | {_fmt(metrics['mIoU'])} / "
-                   f"{_fmt(metrics.get('mIoU(ms+flip)'))} | {_published(meta)} | {_measured(meta)} | {_weights(m)} |")
-    out += ['', '**COCO keypoints, top-down (mmpose)**', '',
-            '| config | model | backbone | AP (published) | params / GFLOPs (published) '
-            '| params / GFLOPs (measured) | weights |',
-            '|---|---|---|---|---|---|---|']
-    for m in models['mmpose']:
-        meta = m['Metadata']
-        backbone, model_name = meta['Architecture']
-        out.append(f"| {_link(m)} | {model_name} | {backbone[len('UniFormer-'):]} | "
-                   f"{_fmt(m['Results'][0]['Metrics']['AP'])} | {_published(meta)} | {_measured(meta)} "
-                   f'| {_weights(m)} |')
-    return '\n'.join(out)
+    return out
+
+
+def _box_mask(model: dict) -> str:
+    box = next(r['Metrics']['box AP'] for r in model['Results'] if r['Task'] == 'Object Detection')
+    mask = next(r['Metrics']['mask AP'] for r in model['Results'] if r['Task'] == 'Instance Segmentation')
+    return f'{_fmt(box)} / {_fmt(mask)}'
+
+
+def _miou(model: dict) -> str:
+    metrics = model['Results'][0]['Metrics']
+    return f"{_fmt(metrics['mIoU'])} / {_fmt(metrics.get('mIoU(ms+flip)'))}"
+
+
+def dense_tables(models: dict) -> str:
+    tables = [
+        _dense_table('COCO instance segmentation (mmdet)', 'box / mask AP (published)', models['mmdet'], _box_mask),
+        _dense_table('ADE20K semantic segmentation (mmseg)', 'mIoU single / multi-scale (published)',
+                     models['mmseg'], _miou),
+        _dense_table('COCO keypoints, top-down (mmpose)', 'AP (published)', models['mmpose'],
+                     lambda m: _fmt(m['Results'][0]['Metrics']['AP'])),
+    ]
+    return '\n\n'.join('\n'.join(table) for table in tables)
 
 
 def video_table(models: dict) -> str:
