@@ -81,23 +81,19 @@ def test_config_headers_carry_their_published_metric():
         assert f'{metric:.1f}' in header, f"{model['Config']}: published {metric} not in its header comment"
 
 
-def _build(codebase, config):
+def _build(config):
     from mmengine.config import Config
+
+    from harness import build_model_from_config
     cfg = Config.fromfile(str(ROOT / config))
     cfg.model.backbone.init_cfg = None
-    if codebase == 'mmaction':
-        from mmaction.registry import MODELS as ACTION_MODELS
-        from mmengine.registry import DefaultScope
-        with DefaultScope.overwrite_default_scope('mmaction'):
-            return ACTION_MODELS.build(cfg.model)
-    from harness import build_model_from_config
     return build_model_from_config(cfg)
 
 
 @pytest.mark.slow
 @pytest.mark.parametrize('codebase, model', MODELS, ids=[m['Name'] for _, m in MODELS])
 def test_parameters_match_the_metafile(codebase, model):
-    built = _build(codebase, model['Config'])
+    built = _build(model['Config'])
     assert sum(p.numel() for p in built.parameters()) == model['Metadata']['Parameters']
 
 
