@@ -1,4 +1,5 @@
-"""An independent, deliberately plain re-statement of the official UniFormer dense-prediction backbone.
+"""An independent, deliberately plain re-statement of the official UniFormer models: the dense-prediction
+backbone, the video backbone and the ImageNet classifiers (standard and token-labeling releases).
 
 Used only as a test oracle: it follows the semantics in shared/reference/uniformer.md step by step, with explicit
 softmax attention and window attention by looping over window slices, so it shares no code path with the
@@ -52,7 +53,7 @@ class RefMlp(nn.Module):
 
 class RefCBlock(nn.Module):
 
-    def __init__(self, dim, ndim=2):
+    def __init__(self, dim, ndim=2, layer_scale=None):
         super().__init__()
         conv, batch_norm = CONV[ndim], {2: nn.BatchNorm2d, 3: nn.BatchNorm3d}[ndim]
         self.pos_embed = conv(dim, dim, 3, padding=1, groups=dim)
@@ -62,11 +63,18 @@ class RefCBlock(nn.Module):
         self.conv2 = conv(dim, dim, 1)
         self.norm2 = batch_norm(dim)
         self.mlp = RefMlp(dim, conv=True, ndim=ndim)
+        self.layer_scale = layer_scale
+        if layer_scale is not None:  # the token-labeling large_ls: one scale per channel, shape (1, C, 1, 1)
+            self.gamma_1 = nn.Parameter(torch.full((1, dim, 1, 1), layer_scale))
+            self.gamma_2 = nn.Parameter(torch.full((1, dim, 1, 1), layer_scale))
 
     def forward(self, x):
         x = x + self.pos_embed(x)
-        x = x + self.conv2(self.attn(self.conv1(self.norm1(x))))
-        return x + self.mlp(self.norm2(x))
+        if self.layer_scale is None:
+            x = x + self.conv2(self.attn(self.conv1(self.norm1(x))))
+            return x + self.mlp(self.norm2(x))
+        x = x + self.gamma_1 * self.conv2(self.attn(self.conv1(self.norm1(x))))
+        return x + self.gamma_2 * self.mlp(self.norm2(x))
 
 
 class RefSABlock(nn.Module):
@@ -206,3 +214,54 @@ class RefUniFormer3D(nn.Module):
             for block in getattr(self, f'blocks{stage}'):
                 x = block(x)
         return self.norm(x)
+
+
+class RefConvEmbed(nn.Module):
+    """The overlapping embeddings of small_plus: stem conv-BN-GELU-conv-BN (stride 4), later conv-BN."""
+
+    def __init__(self, in_dim, dim, stem):
+        super().__init__()
+        if stem:
+            self.proj = nn.Sequential(nn.Conv2d(in_dim, dim // 2, 3, 2, 1), nn.BatchNorm2d(dim // 2), nn.GELU(),
+                                      nn.Conv2d(dim // 2, dim, 3, 2, 1), nn.BatchNorm2d(dim))
+        else:
+            self.proj = nn.Sequential(nn.Conv2d(in_dim, dim, 3, 2, 1), nn.BatchNorm2d(dim))
+
+    def forward(self, x):
+        return self.proj(x)
+
+
+class RefImageNetUniFormer(nn.Module):
+    """The official ImageNet classifier: four stages, BatchNorm ``norm``, mean over tokens, Linear ``head``.
+
+    With ``token_labeling`` it is the token-labeling release's model at test time: a second Linear
+    ``aux_head`` on every token, and the output ``head(mean) + 0.5 * max over tokens of aux_head(tokens)``.
+    """
+
+    def __init__(self, depths, dims=(64, 128, 320, 512), head_dim=64, conv_stem=False, layer_scale=None,
+                 local_layer_scale=False, num_classes=1000, token_labeling=False):
+        super().__init__()
+        for stage, (depth, dim) in enumerate(zip(depths, dims)):
+            in_dim = 3 if stage == 0 else dims[stage - 1]
+            embed = RefConvEmbed(in_dim, dim, stage == 0) if conv_stem else \
+                RefPatchEmbed(in_dim, dim, 4 if stage == 0 else 2)
+            setattr(self, f'patch_embed{stage + 1}', embed)
+            blocks = [RefCBlock(dim, layer_scale=layer_scale if local_layer_scale else None) if stage < 2
+                      else RefSABlock(dim, dim // head_dim, layer_scale=layer_scale) for _ in range(depth)]
+            setattr(self, f'blocks{stage + 1}', nn.ModuleList(blocks))
+        self.norm = nn.BatchNorm2d(dims[-1])
+        self.head = nn.Linear(dims[-1], num_classes)
+        self.token_labeling = token_labeling
+        if token_labeling:
+            self.aux_head = nn.Linear(dims[-1], num_classes)
+
+    def forward(self, x):
+        for stage in range(1, 5):
+            x = getattr(self, f'patch_embed{stage}')(x)
+            for block in getattr(self, f'blocks{stage}'):
+                x = block(x)
+        tokens = self.norm(x).flatten(2).transpose(1, 2)
+        logits = self.head(tokens.mean(dim=1))
+        if self.token_labeling:
+            logits = logits + 0.5 * self.aux_head(tokens).max(dim=1)[0]
+        return logits

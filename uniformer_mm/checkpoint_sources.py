@@ -27,6 +27,8 @@ LOAD_ROUTES = {
     'slowfast-video': 'python tools/convert_checkpoint.py slowfast-video (Kinetics-400: with the two label files), '
                       'then --checkpoint',
     'openmmlab1': 'python tools/convert_checkpoint.py openmmlab1 --config CONFIG, then --checkpoint',
+    'imagenet': 'python tools/convert_checkpoint.py imagenet --config CONFIG, then --checkpoint (the classifier); '
+                "or the backbone's init_cfg",
     'checkpoint': 'mim test ... --checkpoint FILE as is (an OpenMMLab 2.0 checkpoint)',
 }
 
@@ -66,9 +68,13 @@ class ReleasedCheckpoint:
 
 def _entries() -> Tuple[ReleasedCheckpoint, ...]:
     det, seg, pose, video = 'configs/mmdet/', 'configs/mmseg/', 'configs/mmpose/', 'configs/mmaction/'
+    cls = 'configs/mmpretrain/'
 
     def imagenet(name, task, arch, head_dim, config, url=None, mirrors=(), drive=None):
         return ReleasedCheckpoint(name, task, arch, head_dim, config, 'init_cfg', url, mirrors, _DRIVE.format(drive))
+
+    def token_labeling(name, task, arch, head_dim, config, drive):
+        return ReleasedCheckpoint(name, task, arch, head_dim, cls + config, 'imagenet', page=_DRIVE.format(drive))
 
     def video_model(name, task, arch, config, drive, url=None):
         return ReleasedCheckpoint(name, task, arch, 64, video + config, 'slowfast-video', url,
@@ -81,21 +87,50 @@ def _entries() -> Tuple[ReleasedCheckpoint, ...]:
         return ReleasedCheckpoint(name, task, arch, 64, config, 'openmmlab1', url, page=_DRIVE.format(drive))
 
     return (
-        imagenet('uniformer_small_in1k', 'ImageNet-1K 224, 82.9 top-1', 'small', 64, 'every S config',
+        imagenet('uniformer_small_in1k', 'ImageNet-1K 224, 82.9 top-1', 'small', 64,
+                 f'every S config; classifier {cls}uniformer-small_8xb128_in1k.py',
                  f'{_HF}/uniformer_image/resolve/main/uniformer_small_in1k.pth',
                  (f'{_MMACTION}/uniformer_small_in1k_20221219-fe0a7ae0.pth', f'{_MMPOSE}/uniformer_small_in1k.pth'),
                  '1-uepH3Q3BhTmWU6HK-sGAGQC_MpfIiPD'),
-        imagenet('uniformer_small_plus_in1k', 'ImageNet-1K 224, 83.4 top-1', 'small_plus', 32, "arch='small_plus'",
+        imagenet('uniformer_small_plus_in1k', 'ImageNet-1K 224, 83.4 top-1', 'small_plus', 32,
+                 f"arch='small_plus'; classifier {cls}uniformer-small-plus_8xb128_in1k.py",
                  f'{_HF}/uniformer_image/resolve/main/uniformer_small_plus_in1k.pth',
                  drive='10IN5ULcjz0Ld_lDokkTGOSmRFXLzUkEs'),
         imagenet('uniformer_small_plus_dim64_in1k', 'ImageNet-1K 224, 83.4 top-1', 'small_plus_dim64', 64,
-                 "arch='small_plus_dim64'", drive='178ipRvMBKeAP_Fzy6fEr2HQkIQWdgEY6'),
-        imagenet('uniformer_base_in1k', 'ImageNet-1K 224, 83.8 top-1', 'base', 64, 'every B config',
+                 f"arch='small_plus_dim64'; classifier {cls}uniformer-small-plus-dim64_8xb128_in1k.py", drive='178ipRvMBKeAP_Fzy6fEr2HQkIQWdgEY6'),
+        imagenet('uniformer_base_in1k', 'ImageNet-1K 224, 83.8 top-1', 'base', 64,
+                 f'every B config; classifier {cls}uniformer-base_8xb128_in1k.py',
                  f'{_HF}/uniformer_image/resolve/main/uniformer_base_in1k.pth',
                  (f'{_MMACTION}/uniformer_base_in1k_20221219-82c01015.pth', f'{_MMPOSE}/uniformer_base_in1k.pth'),
                  '1-wT39QazTGELxgrQIu6J12D3qcla3hui'),
-        imagenet('uniformer_base_ls_in1k', 'ImageNet-1K 224, 83.9 top-1', 'base_ls', 64, "arch='base_ls'",
+        imagenet('uniformer_base_ls_in1k', 'ImageNet-1K 224, 83.9 top-1', 'base_ls', 64,
+                 f"arch='base_ls'; classifier {cls}uniformer-base-ls_8xb128_in1k.py",
                  drive='10FnwzMVgGL8bPO3EMZ7oG4vDvqnPoBK5'),
+        # The token-labeling release: Google Drive only; names as the release's users know them (its READMEs
+        # give Drive links, not file names).
+        token_labeling('uniformer_small_tl_224', 'ImageNet-1K 224 token labeling, 83.4 top-1', 'small_dim32', 32,
+                       'uniformer-small-tl_8xb128_in1k.py', '16wjfeyqQFZ2x9W91EXf0Py1bfv4Fydfr'),
+        token_labeling('uniformer_small_dim64_tl_224', 'ImageNet-1K 224 token labeling, 83.4 top-1', 'small', 64,
+                       'uniformer-small-dim64-tl_8xb128_in1k.py', '17NC5qqAWCT2gI_jY_cJnFTOqRQTSwsoz'),
+        token_labeling('uniformer_small_plus_tl_224', 'ImageNet-1K 224 token labeling, 83.9 top-1', 'small_plus', 32,
+                       'uniformer-small-plus-tl_8xb128_in1k.py', '16rgtEVEeX3jVTQaiLsojBQP5sRaj_2aZ'),
+        token_labeling('uniformer_small_plus_dim64_tl_224', 'ImageNet-1K 224 token labeling, 83.6 top-1',
+                       'small_plus_dim64', 64, 'uniformer-small-plus-dim64-tl_8xb128_in1k.py',
+                       '17OfoDWt2_nA0BYN0OuLPpG8mHJDTluQQ'),
+        token_labeling('uniformer_base_tl_224', 'ImageNet-1K 224 token labeling, 85.1 top-1', 'base_dim32', 32,
+                       'uniformer-base-tl_8xb128_in1k.py', '16nsTjawiYZuoCHBRarr58zA7vCFcmQmL'),
+        token_labeling('uniformer_base_dim64_tl_224', 'ImageNet-1K 224 token labeling, 84.8 top-1', 'base', 64,
+                       'uniformer-base-dim64-tl_8xb128_in1k.py', '17MneG9CnZG6zBvXYUr4WUXoTYc4rjJj5'),
+        token_labeling('uniformer_large_ls_tl_224', 'ImageNet-1K 224 token labeling, 85.6 top-1', 'large_ls', 64,
+                       'uniformer-large-ls-tl_8xb128_in1k.py', '173e2qaJhOwbuC_DbNQSH47Oo_04mSfDj'),
+        token_labeling('uniformer_small_tl_384', 'ImageNet-1K 384 token labeling, 84.6 top-1', 'small_dim32', 32,
+                       'uniformer-small-tl_8xb64_in1k-384px.py', '16p4CXzuXC5J4_SJK67dsvnc8gTKmtKN1'),
+        token_labeling('uniformer_small_plus_tl_384', 'ImageNet-1K 384 token labeling, 84.9 top-1', 'small_plus', 32,
+                       'uniformer-small-plus-tl_8xb64_in1k-384px.py', '16wJT87vTc43Dt1q2sXrxZRUuEdrNdFdk'),
+        token_labeling('uniformer_base_tl_384', 'ImageNet-1K 384 token labeling, 86.0 top-1', 'base_dim32', 32,
+                       'uniformer-base-tl_8xb64_in1k-384px.py', '16kZlIarIwf9ldkCdHVKTQfFmDgfkucQ7'),
+        token_labeling('uniformer_large_ls_tl_384', 'ImageNet-1K 384 token labeling, 86.3 top-1', 'large_ls', 64,
+                       'uniformer-large-ls-tl_8xb32_in1k-384px.py', '174rcA6rNzYVG9Ya9ik-NwTGoxW1M79ez'),
         video_model('uniformer_small_k400_8x8', 'Kinetics-400 8x1x4, 78.4 top-1', 'small',
                     'uniformer3d-s_in1k-pre_8xb8-8x8x1-200e_kinetics400-rgb.py', '1-kitVTkWErHXI_x-sLItvK9-sOmb53j6'),
         video_model('uniformer_small_k400_16x4', 'Kinetics-400 16x1x4, 80.8 top-1', 'small',
@@ -193,8 +228,8 @@ UNRELEASED = ('UperNet 160k S-h14 and B-h14, Semantic FPN 80k S-h14, Kinetics-40
               'their logs only')
 
 
-def _known_file(path: str) -> Optional[ReleasedCheckpoint]:
-    """The released checkpoint a file name refers to (``.../uniformer_small_in1k.pth``), if any."""
+def known_checkpoint(path: str) -> Optional[ReleasedCheckpoint]:
+    """The released checkpoint a file name or URL refers to (``.../uniformer_small_in1k.pth``), if any."""
     stem = _stem(path)
     for entry in RELEASED_CHECKPOINTS.values():
         if stem == entry.name or any(stem == _stem(url) for url in (entry.url, *entry.mirrors) if url):
@@ -222,7 +257,7 @@ def resolve_checkpoint(checkpoint: str) -> str:
             f'or train from scratch with {TRAIN_FROM_SCRATCH}')
     if '://' in checkpoint or os.path.isfile(os.path.expanduser(checkpoint)):
         return checkpoint
-    entry = _known_file(checkpoint)
+    entry = known_checkpoint(checkpoint)
     hint = (f"it is the release's {entry.name} ({entry.task}): {entry.where()}"
             + (f", or set init_cfg's checkpoint to '{entry.name}' to download it on first use" if entry.url else '')
             if entry else 'the released checkpoints and their names are listed in docs/checkpoints.md')

@@ -12,10 +12,11 @@ import torch
 import torch.nn as nn
 from mmengine.logging import print_log
 
+from uniformer_mm.checkpoint_sources import known_checkpoint
 from uniformer_mm.models.backbones.checkpoint_loading import (CheckpointMismatchError, check_tensor_values,
                                                               describe_layout, extract_state_dict, format_keys,
                                                               group_by_reason, load_state_dict_strictly, read_depths)
-from uniformer_mm.models.backbones.uniformer import UniFormer3D, UniFormerBase
+from uniformer_mm.models.backbones.uniformer import UniFormer2D, UniFormer3D, UniFormerBase
 
 
 def read_class_names(path: str) -> List[str]:
@@ -179,3 +180,75 @@ def _unused_by_backbone(model: nn.Module, unexpected: List[str]) -> Dict[str, st
 
 def _backbone_part(state_dict: Mapping) -> Dict:
     return {k[len('backbone.'):]: v for k, v in state_dict.items() if k.startswith('backbone.')}
+
+
+def imagenet_to_mmpretrain(checkpoint: Mapping, model: nn.Module, source: str = 'the checkpoint') -> Dict[str, dict]:
+    """An official ImageNet classifier (``{'model': ...}``, standard or token-labeling release) as a checkpoint
+    of ``model``, an mmpretrain ``ImageClassifier`` built from a ``configs/mmpretrain`` config.
+
+    The backbone tensors go under ``backbone.`` (``UniFormer2D(out_norm='batch')`` keeps the release's names,
+    its final BatchNorm ``norm`` included); the classifier ``head`` becomes ``head.fc`` and the token-labeling
+    ``aux_head`` becomes ``head.aux_fc`` of :class:`TokenLabelingClsHead`. Every tensor must find its place
+    and fill one of the model, with equal shapes, or :class:`CheckpointMismatchError` says which and why; the
+    model receives the weights. head_dim is not stored in a checkpoint; when ``source`` is a released file
+    name, its head_dim is compared with the config's.
+
+    Args:
+        checkpoint (Mapping): What the official file holds.
+        model (nn.Module): The classifier the checkpoint is meant for.
+        source (str): The file name, for messages and the head_dim check.
+
+    Returns:
+        dict: ``{'state_dict': ..., 'meta': ...}``; with 1000 classes ``meta.dataset_meta.classes`` holds the
+        ImageNet class names, so that inferencers print names.
+    """
+    backbone, head = getattr(model, 'backbone', None), getattr(model, 'head', None)
+    if not isinstance(backbone, UniFormer2D) or backbone.out_norm != 'batch' or not hasattr(head, 'fc'):
+        raise CheckpointMismatchError(
+            "the config's model is not a UniFormer ImageNet classifier (ImageClassifier with "
+            "UniFormer2D(out_norm='batch') and a head with an fc layer): use a configs/mmpretrain config")
+    state_dict, _ = extract_state_dict(checkpoint)
+    if 'head.weight' not in state_dict:
+        raise CheckpointMismatchError(f'{source} is not an ImageNet classifier: it has no head.weight; found a '
+                                      f'backbone with {describe_layout(state_dict)}')
+    token_labeling = any(k.startswith('aux_head.') for k in state_dict)
+    if token_labeling != hasattr(head, 'aux_fc'):
+        raise CheckpointMismatchError(
+            f'{source} is a token-labeling checkpoint (it has aux_head.*) but the config\'s head has no dense '
+            'classifier: use a uniformer-*-tl config' if token_labeling else
+            f'{source} is a standard ImageNet checkpoint (no aux_head.*) but the config is a token-labeling '
+            'one (TokenLabelingClsHead): use the config without -tl')
+    released = known_checkpoint(source)
+    head_dim = backbone.arch_settings['head_dim']
+    if released is not None and released.head_dim != head_dim:
+        raise CheckpointMismatchError(
+            f"{source} is the release's {released.name} (arch {released.arch!r}, head_dim {released.head_dim}) but "
+            f'the config attends with head_dim {head_dim}: the tensors have the same shapes, the outputs would '
+            f'not be the release\'s. Use the config of arch {released.arch!r}')
+    renames = {'head.': 'head.fc.', 'aux_head.': 'head.aux_fc.'}
+    converted = {}
+    for key, value in state_dict.items():
+        prefix = next((p for p in renames if key.startswith(p)), None)
+        converted[renames[prefix] + key[len(prefix):] if prefix else f'backbone.{key}'] = value
+    own = model.state_dict()
+    mismatched = [f'{k} (checkpoint {tuple(converted[k].shape)}, model {tuple(own[k].shape)})'
+                  for k in own if k in converted and converted[k].shape != own[k].shape]
+    missing = [k for k in own if k not in converted]
+    unexpected = [k for k in converted if k not in own]
+    if mismatched or missing or unexpected:
+        problems = [f'{label}: {format_keys(keys)}' for label, keys in
+                    (('shape mismatch', mismatched), ('missing from the checkpoint', missing),
+                     ('not in the model', unexpected)) if keys]
+        raise CheckpointMismatchError(
+            f'{source} does not fit the config\'s classifier:\n  ' + '\n  '.join(problems)
+            + f'\nThe checkpoint backbone has {describe_layout(state_dict)}; the model has '
+            f'{describe_layout(backbone.state_dict())}. Pick the config of the checkpoint\'s arch and classes.')
+    check_tensor_values(converted, own, source)
+    model.load_state_dict(converted)
+    num_classes = int(state_dict['head.weight'].shape[0])
+    meta = dict(converted_from='UniFormer ImageNet release' + (' (token labeling)' if token_labeling else ''),
+                head_dim=head_dim, num_classes=num_classes)
+    if num_classes == 1000:
+        from mmpretrain.datasets.categories import IMAGENET_CATEGORIES
+        meta['dataset_meta'] = dict(classes=tuple(IMAGENET_CATEGORIES))
+    return dict(state_dict=model.state_dict(), meta=meta)

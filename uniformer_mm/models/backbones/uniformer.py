@@ -80,6 +80,13 @@ class MultiheadSelfAttention(nn.Module):
         return self.proj(out.transpose(1, 2).reshape(batch, num_tokens, dim))
 
 
+def _layer_scales(dim: int, value: Optional[float], shape: Tuple[int, ...]) -> Tuple[Optional[nn.Parameter], ...]:
+    """The per-channel residual scales ``gamma_1``/``gamma_2`` (None, None when ``value`` is None)."""
+    if value is None:
+        return None, None
+    return tuple(nn.Parameter(torch.full(shape, float(value))) for _ in range(2))
+
+
 class LocalBlock(nn.Module):
     """Block with local relation aggregation ("CBlock"): a 5x5 depthwise convolution between 1x1 ones.
 
@@ -88,9 +95,16 @@ class LocalBlock(nn.Module):
         mlp_ratio (float): Hidden width of the FFN relative to ``dim``.
         drop_path (float): Stochastic depth rate.
         ndim (int): Spatial dimensions, 2 or 3.
+        layer_scale (float, optional): Initial value of the per-channel residual scales ``gamma_1``/``gamma_2``
+            of shape (1, C, 1, 1) (the token-labeling ``large_ls``); None disables them.
     """
 
-    def __init__(self, dim: int, mlp_ratio: float = 4., drop_path: float = 0., ndim: int = 2) -> None:
+    def __init__(self,
+                 dim: int,
+                 mlp_ratio: float = 4.,
+                 drop_path: float = 0.,
+                 ndim: int = 2,
+                 layer_scale: Optional[float] = None) -> None:
         super().__init__()
         conv, batch_norm = _CONV[ndim], _BATCH_NORM[ndim]
         self.pos_embed = conv(dim, dim, 3, padding=1, groups=dim)
@@ -101,11 +115,18 @@ class LocalBlock(nn.Module):
         self.drop_path = DropPath(drop_path) if drop_path > 0 else nn.Identity()
         self.norm2 = batch_norm(dim)
         self.mlp = ConvFFN(dim, int(dim * mlp_ratio), ndim)
+        self.gamma_1, self.gamma_2 = _layer_scales(dim, layer_scale, (1, dim) + (1, ) * ndim)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         x = x + self.pos_embed(x)
-        x = x + self.drop_path(self.conv2(self.attn(self.conv1(self.norm1(x)))))
-        return x + self.drop_path(self.mlp(self.norm2(x)))
+        aggregated = self.conv2(self.attn(self.conv1(self.norm1(x))))
+        if self.gamma_1 is not None:
+            aggregated = self.gamma_1 * aggregated
+        x = x + self.drop_path(aggregated)
+        mixed = self.mlp(self.norm2(x))
+        if self.gamma_2 is not None:
+            mixed = self.gamma_2 * mixed
+        return x + self.drop_path(mixed)
 
 
 class AttentionBlock(nn.Module):
@@ -144,11 +165,7 @@ class AttentionBlock(nn.Module):
         self.drop_path = DropPath(drop_path) if drop_path > 0 else nn.Identity()
         self.norm2 = nn.LayerNorm(dim, eps=_TOKEN_NORM_EPS)
         self.mlp = TokenFFN(dim, int(dim * mlp_ratio))
-        if layer_scale is not None:
-            self.gamma_1 = nn.Parameter(torch.full((dim, ), float(layer_scale)))
-            self.gamma_2 = nn.Parameter(torch.full((dim, ), float(layer_scale)))
-        else:
-            self.gamma_1 = self.gamma_2 = None
+        self.gamma_1, self.gamma_2 = _layer_scales(dim, layer_scale, (dim, ))
 
     def _window_attention(self, tokens: torch.Tensor, height: int, width: int) -> torch.Tensor:
         size = self.window_size
@@ -248,6 +265,12 @@ class UniFormerBase(BaseModule):
         'small_plus_dim64': dict(depths=(3, 5, 9, 3), embed_dims=(64, 128, 320, 512), head_dim=64, conv_stem=True),
         'base': dict(depths=(5, 8, 20, 7), embed_dims=(64, 128, 320, 512), head_dim=64),
         'base_ls': dict(depths=(5, 8, 20, 7), embed_dims=(64, 128, 320, 512), head_dim=64, layer_scale=1e-6),
+        # The token-labeling release's own layouts: its 'small' and 'base' attend with head_dim 32 (its
+        # 'small_dim64' / 'base_dim64' are 'small' / 'base' above), and 'large_ls' scales local blocks too.
+        'small_dim32': dict(depths=(3, 4, 8, 3), embed_dims=(64, 128, 320, 512), head_dim=32),
+        'base_dim32': dict(depths=(5, 8, 20, 7), embed_dims=(64, 128, 320, 512), head_dim=32),
+        'large_ls': dict(depths=(5, 10, 24, 7), embed_dims=(128, 192, 448, 640), head_dim=64, layer_scale=1e-6,
+                         local_layer_scale=True),
     }
     ndim = 2
     num_stages = 4
@@ -268,6 +291,7 @@ class UniFormerBase(BaseModule):
         depths = self.arch_settings['depths']
         embed_dims = self.arch_settings['embed_dims']
         head_dim = self.arch_settings['head_dim']
+        layer_scale = self.arch_settings.get('layer_scale')
         self.in_channels = in_channels
         self.embed_dims = embed_dims
         self.depths = depths
@@ -288,11 +312,11 @@ class UniFormerBase(BaseModule):
             for window_size, rate in zip(self._stage_window_sizes(stage, depth),
                                          drop_path_rates[block_index:block_index + depth]):
                 if stage < 2:
-                    blocks.append(LocalBlock(dim, mlp_ratio, rate, self.ndim))
+                    local_scale = layer_scale if self.arch_settings.get('local_layer_scale', False) else None
+                    blocks.append(LocalBlock(dim, mlp_ratio, rate, self.ndim, local_scale))
                 else:
                     blocks.append(
-                        AttentionBlock(dim, dim // head_dim, mlp_ratio, rate, window_size,
-                                       self.arch_settings.get('layer_scale'), self.ndim))
+                        AttentionBlock(dim, dim // head_dim, mlp_ratio, rate, window_size, layer_scale, self.ndim))
             self.add_module(f'blocks{stage + 1}', nn.ModuleList(blocks))
             block_index += depth
         self.apply(self._init_linear_and_norm)
@@ -307,9 +331,9 @@ class UniFormerBase(BaseModule):
         if not isinstance(arch, dict):
             raise TypeError(f'arch must be a str or a dict, got {type(arch).__name__}')
         required = {'depths', 'embed_dims', 'head_dim'}
-        allowed = required | {'conv_stem', 'layer_scale'}
-        if not required <= arch.keys() or not arch.keys() <= allowed:
-            raise ValueError(f'an arch dict needs keys {sorted(required)} (optional: conv_stem, layer_scale), '
+        optional = {'conv_stem', 'layer_scale', 'local_layer_scale'}
+        if not required <= arch.keys() or not arch.keys() <= required | optional:
+            raise ValueError(f'an arch dict needs keys {sorted(required)} (optional: {sorted(optional)}), '
                              f'got {sorted(arch)}')
         settings = dict(arch, depths=tuple(arch['depths']), embed_dims=tuple(arch['embed_dims']))
         for key in ('depths', 'embed_dims'):
@@ -428,10 +452,12 @@ class UniFormerBase(BaseModule):
 
 @MODELS.register_module()
 class UniFormer2D(UniFormerBase):
-    """UniFormer image backbone for dense prediction (detection, segmentation, pose).
+    """UniFormer image backbone for dense prediction (detection, segmentation, pose) and classification.
 
-    Returns the outputs of the stages in ``out_indices`` (strides 4, 8, 16, 32), each passed through a
-    LayerNorm over channels (``norm1``..``norm4``) as in the official dense-prediction backbone.
+    Returns the outputs of the stages in ``out_indices`` (strides 4, 8, 16, 32). With ``out_norm='layer'``
+    each passes a LayerNorm over channels (``norm1``..``norm4``), as in the official dense-prediction backbone;
+    with ``out_norm='batch'`` the last stage passes the BatchNorm ``norm`` of the official ImageNet classifier,
+    whose pooling and linear head are then the classifier's neck and head (mmpretrain's ``ImageClassifier``).
 
     Inputs whose height or width is not a multiple of 32 are zero-padded on the bottom and right to the next
     multiple (the official backbone silently drops the remainder instead), so that every stage halves the
@@ -440,14 +466,17 @@ class UniFormer2D(UniFormerBase):
     not run.
 
     Args:
-        arch (str | dict): 'small', 'small_plus', 'small_plus_dim64', 'base', 'base_ls', or a dict with keys
-            ``depths``, ``embed_dims``, ``head_dim`` and optionally ``conv_stem`` (bool) and ``layer_scale``
-            (initial value, float). Defaults to 'small'.
+        arch (str | dict): 'small', 'small_plus', 'small_plus_dim64', 'base', 'base_ls', the token-labeling
+            release's 'small_dim32', 'base_dim32' and 'large_ls', or a dict with keys ``depths``,
+            ``embed_dims``, ``head_dim`` and optionally ``conv_stem`` (bool), ``layer_scale`` (initial value,
+            float) and ``local_layer_scale`` (bool: layer scale in the local blocks too). Defaults to 'small'.
         in_channels (int): Input channels. Defaults to 3.
         attn_mode (str): Attention of stage 3: 'global', 'window' (every block inside windows) or 'hybrid'
             (block i global when (i + 1) % 4 == 0, else window). Stage 4 is always global. Defaults to 'global'.
         window_size (int): Window size of the window blocks. Defaults to 14.
         out_indices (Sequence[int]): Stages (0-3) whose normed outputs are returned. Defaults to (0, 1, 2, 3).
+        out_norm (str): 'layer' (a LayerNorm per output stage, dense prediction) or 'batch' (the ImageNet
+            classifier's BatchNorm ``norm`` on the last stage; needs ``out_indices=(3, )``). Defaults to 'layer'.
         mlp_ratio (float): FFN hidden width relative to the block width. Defaults to 4.
         drop_path_rate (float): Stochastic depth rate, increasing linearly over all blocks. Defaults to 0.
         frozen_stages (int): -1 freezes nothing, 0 the stem (``patch_embed1``), k >= 1 the stem and stages
@@ -462,6 +491,7 @@ class UniFormer2D(UniFormerBase):
     """
 
     attn_modes = ('global', 'window', 'hybrid')
+    out_norms = ('layer', 'batch')
 
     def __init__(self,
                  arch: Union[str, dict] = 'small',
@@ -469,6 +499,7 @@ class UniFormer2D(UniFormerBase):
                  attn_mode: str = 'global',
                  window_size: int = 14,
                  out_indices: Sequence[int] = (0, 1, 2, 3),
+                 out_norm: str = 'layer',
                  mlp_ratio: float = 4.,
                  drop_path_rate: float = 0.,
                  frozen_stages: int = -1,
@@ -483,13 +514,22 @@ class UniFormer2D(UniFormerBase):
         if not out_indices or any(not 0 <= i < self.num_stages for i in out_indices):
             raise ValueError(f'out_indices must be non-empty stage indices in [0, {self.num_stages - 1}], '
                              f'got {out_indices}')
+        if out_norm not in self.out_norms:
+            raise ValueError(f'unknown out_norm {out_norm!r}; expected one of {self.out_norms}')
+        if out_norm == 'batch' and out_indices != (self.num_stages - 1, ):
+            raise ValueError(f"out_norm='batch' normalises the last stage only, as the ImageNet classifier does; "
+                             f'it needs out_indices=({self.num_stages - 1}, ), got {out_indices}')
         self.attn_mode = attn_mode
         self.window_size = window_size
         self.out_indices = out_indices
+        self.out_norm = out_norm
         super().__init__(arch, in_channels, mlp_ratio, drop_path_rate, frozen_stages, norm_eval, with_cp,
                          init_cfg)
-        for stage in out_indices:
-            self.add_module(f'norm{stage + 1}', nn.LayerNorm(self.embed_dims[stage], eps=_TOKEN_NORM_EPS))
+        if out_norm == 'batch':
+            self.norm = nn.BatchNorm2d(self.embed_dims[-1])
+        else:
+            for stage in out_indices:
+                self.add_module(f'norm{stage + 1}', nn.LayerNorm(self.embed_dims[stage], eps=_TOKEN_NORM_EPS))
         self._freeze_stages()
 
     def _build_patch_embed(self, stage: int, in_dim: int, dim: int) -> nn.Module:
@@ -506,21 +546,31 @@ class UniFormer2D(UniFormerBase):
 
     def _frozen_modules(self) -> List[nn.Module]:
         modules = super()._frozen_modules()
+        if self.out_norm == 'batch':
+            if self.frozen_stages == self.num_stages:
+                modules.append(self.norm)
+            return modules
         for stage in range(1, self.frozen_stages + 1):
             if stage - 1 in self.out_indices:
                 modules.append(getattr(self, f'norm{stage}'))
         return modules
 
     def _expected_load_gaps(self, missing: List[str], unexpected: List[str]) -> Dict[str, str]:
+        reasons = {}
+        if self.out_norm == 'batch':
+            for key in unexpected:
+                if key.split('.')[0] in ('head', 'aux_head'):
+                    reasons[key] = ("ImageNet classifier, which the classifier's head holds "
+                                    '(tools/convert_checkpoint.py imagenet loads it there)')
+            return reasons
         own_norms = {f'norm{stage + 1}' for stage in self.out_indices}
         other_norms = {f'norm{stage}' for stage in range(1, self.num_stages + 1)} - own_norms
-        reasons = {}
         for key in missing:
             if key.split('.')[0] in own_norms:
                 reasons[key] = 'output norm of the dense-prediction backbone, absent from ImageNet checkpoints'
         for key in unexpected:
             prefix = key.split('.')[0]
-            if prefix in ('norm', 'head'):
+            if prefix in ('norm', 'head', 'aux_head'):
                 reasons[key] = 'ImageNet classification head, not part of a dense-prediction backbone'
             elif prefix in other_norms:
                 reasons[key] = 'output norm of a stage not in out_indices'
@@ -531,7 +581,9 @@ class UniFormer2D(UniFormerBase):
         outs = []
         for stage in range(self.num_stages):
             x = self._run_stage(stage, x)
-            if stage in self.out_indices:
+            if self.out_norm == 'batch' and stage == self.num_stages - 1:
+                outs.append(self.norm(x))
+            elif stage in self.out_indices:
                 outs.append(_layer_norm_channels(getattr(self, f'norm{stage + 1}'), x))
             if stage >= max(self.out_indices):
                 break

@@ -1,0 +1,3 @@
+# UniFormer-S+ with head_dim 64: exp/uniformer_small_plus_dim64/run.sh, the S recipe.
+_base_ = './uniformer-small_8xb128_in1k.py'
+model = dict(backbone=dict(arch='small_plus_dim64'))

@@ -1,0 +1,3 @@
+# UniFormer-S+ (overlapping convolutional stem, head_dim 32): exp/uniformer_small_plus/run.sh, the S recipe.
+_base_ = './uniformer-small_8xb128_in1k.py'
+model = dict(backbone=dict(arch='small_plus'))

@@ -1,0 +1,43 @@
+# UniFormer-S of the token-labeling release (head_dim 32): token_labeling/exp/uniformer_small_tl_224/run.sh.
+# Its model adds a dense classifier on every stage-4 token (TokenLabelingClsHead), and it was trained with
+# per-token label maps from a teacher (token labeling) and MixToken, which cannot be reproduced here: these
+# configs test the released checkpoints and fine-tune from them (the head then learns from image labels).
+# The rest is the run's recipe (its timm-based main.py): 300 epochs + 10 cool-down at the minimum lr, 8 GPUs x
+# 128 images, AdamW lr 1.6e-3 (not scaled), weight decay 0.05 (none on 1-D parameters), 5 warm-up epochs from
+# 1e-6, cosine to 1e-5, label smoothing 0.1, RandAugment m9-mstd0.5, random erasing 0.25, EMA 0.99992, mixed
+# precision, no mixup / cutmix. Test: bicubic resize to 224 / 0.9, centre crop (timm's crop_pct 0.9), both the
+# model and its EMA evaluated as the run did.
+# Normalisation: the token-labeling models take timm's ViT default config, which in the timm the release pins
+# (0.4.12) is mean = std = 0.5, not ImageNet's mean and std of the standard release (users report wrong
+# predictions of these checkpoints with the latter, Sense-X/UniFormer issue 25). The release does not state it.
+_base_ = './uniformer-small_8xb128_in1k.py'
+
+data_preprocessor = dict(mean=[127.5, 127.5, 127.5], std=[127.5, 127.5, 127.5])
+
+model = dict(
+    backbone=dict(arch='small_dim32'),
+    neck=None,
+    head=dict(_delete_=True, type='TokenLabelingClsHead', num_classes=1000, in_channels=512, aux_weight=0.5,
+              loss=dict(type='LabelSmoothLoss', label_smooth_val=0.1, mode='original')),
+    train_cfg=None)
+
+test_pipeline = [
+    dict(type='LoadImageFromFile'),
+    dict(type='ResizeEdge', scale=248, edge='short', backend='pillow', interpolation='bicubic'),
+    dict(type='CenterCrop', crop_size=224),
+    dict(type='PackInputs'),
+]
+train_dataloader = dict(sampler=dict(_delete_=True, type='DefaultSampler', shuffle=True))
+val_dataloader = dict(dataset=dict(pipeline=test_pipeline))
+test_dataloader = val_dataloader
+
+optim_wrapper = dict(optimizer=dict(lr=1.6e-3))
+max_epochs = 310
+param_scheduler = [
+    dict(type='LinearLR', start_factor=1e-6 / 1.6e-3, by_epoch=True, end=5, convert_to_iter_based=True),
+    # Cosine until epoch 300, then the 10 cool-down epochs at eta_min.
+    dict(type='CosineAnnealingLR', eta_min=1e-5, by_epoch=True, begin=5, end=300, T_max=295),
+]
+train_cfg = dict(max_epochs=max_epochs)
+custom_hooks = [dict(type='EMAHook', momentum=8e-5, evaluate_on_ema=True, evaluate_on_origin=True,
+                     priority='ABOVE_NORMAL')]
