@@ -28,12 +28,13 @@ from uniformer_mm.checkpoint_safety import load_checkpoint_file
 
 from harness import build_model_from_config
 from model_converters.uniformer_official import (imagenet_to_mmpretrain, openmmlab1_to_openmmlab2,
-                                                slowfast_video_to_mmaction)
+                                                 slowfast_video_to_mmaction)
 
 
 def parse_args() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument('format', choices=('slowfast-video', 'openmmlab1', 'imagenet'), help='layout of the source checkpoint')
+    parser.add_argument('format', choices=('slowfast-video', 'openmmlab1', 'imagenet'),
+                        help='layout of the source checkpoint')
     parser.add_argument('src', help='the official checkpoint file')
     parser.add_argument('dst', help='where to write the converted checkpoint')
     parser.add_argument('--config', help='the OpenMMLab 2.0 config of the model (openmmlab1 and imagenet formats)')
