@@ -17,7 +17,7 @@ TORCH_VERSION=2.14.1
 TORCHVISION_VERSION=0.29.1
 MMCV_VERSION=2.1.0
 # Bump when the installed set changes, so that existing venvs re-run the pip steps.
-SETUP_REVISION=3
+SETUP_REVISION=4
 
 log() { printf '[setup] %s\n' "$*" >&2; }
 die() { printf '[setup] ERROR: %s\n' "$*" >&2; exit 1; }
@@ -38,7 +38,8 @@ if [ ! -x "$PY" ]; then
 fi
 
 stamp="$VENV/.uniformer_mm_setup_r$SETUP_REVISION"
-if [ -f "$stamp" ] && "$PY" -c "import uniformer_mm, mmdet, mmseg, mmpose, mmaction.models, mmcv.ops" 2>/dev/null; then
+if [ -f "$stamp" ] && "$PY" -c "import uniformer_mm, mmdet, mmseg, mmpose, mmaction.models, mmpretrain, mmcv.ops" \
+        2>/dev/null; then
     exit 0
 fi
 
@@ -79,10 +80,10 @@ if ! "$PY" -c "import mmcv, mmcv.ops; assert mmcv.__version__ == '$MMCV_VERSION'
     pip_install --no-deps "$wheel_dir"/mmcv-*.whl
 fi
 
-log "installing mmengine, mmdet, mmsegmentation, mmaction2, openmim, test and lint tools"
+log "installing mmengine, mmdet, mmsegmentation, mmaction2, mmpretrain, openmim, test and lint tools"
 # mmseg imports ftfy and regex without declaring them; mmaction2 imports importlib_metadata likewise.
 pip_install "$wheel_dir"/mmcv-*.whl mmengine==0.10.7 mmdet==3.3.0 mmsegmentation==1.2.2 ftfy regex \
-    mmaction2==1.2.0 importlib_metadata openmim==0.3.9 -r "$ROOT/requirements/tests.txt" 'setuptools>=77,<81'
+    mmaction2==1.2.0 importlib_metadata mmpretrain==1.2.0 openmim==0.3.9 -r "$ROOT/requirements/tests.txt" 'setuptools>=77,<81'
 
 # xtcocotools 1.14.3 (the newest) is numpy-1 only: its wheel was compiled against numpy 1 ("numpy.dtype size
 # changed"), and its source uses np.NPY_OWNDATA, gone from numpy 2, so mask.iou/decode/area fail even when
@@ -133,8 +134,8 @@ EOF
 log "installing uniformer_mm (editable)"
 pip_install --no-deps -e "$ROOT"
 
-"$PY" -c "import uniformer_mm, mmdet, mmseg, mmpose, mmaction.models, mmcv.ops
+"$PY" -c "import uniformer_mm, uniformer_mm.models.heads, mmdet, mmseg, mmpose, mmaction.models, mmpretrain, mmcv.ops
 from xtcocotools import mask; mask.area(mask.frPyObjects([[0, 0, 3, 0, 3, 3, 0, 3]], 4, 4))" \
     || die "the stack does not work; see the errors above"
 touch "$stamp"
-log "done: $("$PY" -c 'import torch, mmcv, mmdet, mmseg, mmpose, mmaction; print(f"torch {torch.__version__}, mmcv {mmcv.__version__}, mmdet {mmdet.__version__}, mmseg {mmseg.__version__}, mmpose {mmpose.__version__}, mmaction2 {mmaction.__version__}")')"
+log "done: $("$PY" -c 'import torch, mmcv, mmdet, mmseg, mmpose, mmaction, mmpretrain; print(f"torch {torch.__version__}, mmcv {mmcv.__version__}, mmdet {mmdet.__version__}, mmseg {mmseg.__version__}, mmpose {mmpose.__version__}, mmaction2 {mmaction.__version__}, mmpretrain {mmpretrain.__version__}")')"

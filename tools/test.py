@@ -1,4 +1,4 @@
-"""Evaluates any shipped config (mmdet, mmseg, mmpose or mmaction2) with mmengine's Runner.
+"""Evaluates any shipped config (mmdet, mmseg, mmpose, mmaction2 or mmpretrain) with mmengine's Runner.
 
 With ``--checkpoint`` this is what ``mim test`` does. Without it, the model is evaluated as initialised
 (``init_weights``, i.e. what training would start from): the untrained baseline a toy training must beat.

@@ -1,4 +1,4 @@
-"""Trains any shipped config (mmdet, mmseg, mmpose or mmaction2) with mmengine's Runner.
+"""Trains any shipped config (mmdet, mmseg, mmpose, mmaction2 or mmpretrain) with mmengine's Runner.
 
 The same as the codebases' own ``tools/train.py`` (which ``mim train`` runs) for the options below, plus
 distributed runs on CPU-only machines (gloo), see :mod:`uniformer_mm.engine.distributed`. Use it through

@@ -10,7 +10,7 @@ import uniformer_mm  # noqa: F401  (registers the backbones)
 
 TINY = dict(depths=(1, 1, 2, 1), embed_dims=(16, 32, 64, 64), head_dim=16)
 SCOPES = {'mmdet': 'mmdet.registry', 'mmseg': 'mmseg.registry', 'mmpose': 'mmpose.registry',
-          'mmaction': 'mmaction.registry'}
+          'mmaction': 'mmaction.registry', 'mmpretrain': 'mmpretrain.registry'}
 
 
 @pytest.mark.parametrize('scope', sorted(SCOPES))
@@ -43,3 +43,19 @@ def test_custom_imports_in_a_config(tmp_path):
     from mmseg.registry import MODELS
     with DefaultScope.overwrite_default_scope('mmseg'):
         assert type(MODELS.build(cfg.model)).__name__ == 'UniFormer2D'
+
+
+def test_token_labeling_head_comes_with_the_heads_module_and_builds_under_mmpretrain(tmp_path):
+    config = tmp_path / 'classifier.py'
+    config.write_text(
+        "custom_imports = dict(imports=['uniformer_mm', 'uniformer_mm.models.heads'], allow_failed_imports=False)\n"
+        f"model = dict(type='ImageClassifier', backbone=dict(type='UniFormer2D', arch={TINY!r}, out_indices=(3, ), "
+        "out_norm='batch'), head=dict(type='TokenLabelingClsHead', num_classes=10, in_channels=64))\n")
+    cfg = Config.fromfile(str(config))
+    from mmpretrain.registry import MODELS
+    from uniformer_mm.models.heads import TokenLabelingClsHead
+    with DefaultScope.overwrite_default_scope('mmpretrain'):
+        classifier = MODELS.build(cfg.model)
+    assert type(classifier.head) is TokenLabelingClsHead
+    assert ROOT_MODELS.get('TokenLabelingClsHead') is TokenLabelingClsHead
+    assert 'TokenLabelingClsHead' not in MODELS.module_dict

@@ -10,7 +10,7 @@ mmpretrain's ``CustomDataset`` reads it as it reads any folder of one sub-folder
 (``data_prefix='train'``, no annotation file); the class names are the folder names, in sorted order.
 
 Example:
-    python tools/dataset_converters/generate_toy_classes.py data/toy_classes --train 32 --val 16
+    python tools/dataset_converters/generate_toy_classes.py data/toy_classes --train 64 --val 16
 """
 import argparse
 from pathlib import Path
@@ -23,9 +23,9 @@ from generate_toy_dense import SHAPES, background, shape_polygon
 def parse_args() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument('out', type=Path, help='dataset folder')
-    parser.add_argument('--train', type=int, default=32, help='training images per class')
+    parser.add_argument('--train', type=int, default=64, help='training images per class')
     parser.add_argument('--val', type=int, default=16, help='validation images per class')
-    parser.add_argument('--size', type=int, default=112, help='image height and width')
+    parser.add_argument('--size', type=int, default=96, help='image height and width')
     parser.add_argument('--seed', type=int, default=0)
     return parser.parse_args()
 
