@@ -53,6 +53,7 @@ def test_token_labeling_head_comes_with_the_heads_module_and_builds_under_mmpret
         "out_norm='batch'), head=dict(type='TokenLabelingClsHead', num_classes=10, in_channels=64))\n")
     cfg = Config.fromfile(str(config))
     from mmpretrain.registry import MODELS
+
     from uniformer_mm.models.heads import TokenLabelingClsHead
     with DefaultScope.overwrite_default_scope('mmpretrain'):
         classifier = MODELS.build(cfg.model)
