@@ -153,3 +153,11 @@ def test_token_labeling_head_needs_the_feature_map():
     model = classifier(TOKEN_LABELING['small_dim32'][0])
     with pytest.raises(ValueError, match=r'expects a \(B, 512, H, W\) feature map .* got shape \(2, 512\)'):
         model.head((torch.randn(2, 512), ))
+
+
+def test_frozen_stages_4_freezes_the_final_batchnorm_too():
+    tiny = dict(depths=(1, 1, 1, 1), embed_dims=(16, 32, 64, 64), head_dim=16)
+    backbone = UniFormer2D(arch=tiny, out_indices=(3, ), out_norm='batch', frozen_stages=4).train()
+    assert not backbone.norm.training and not any(p.requires_grad for p in backbone.parameters())
+    partly = UniFormer2D(arch=tiny, out_indices=(3, ), out_norm='batch', frozen_stages=3).train()
+    assert partly.norm.training and partly.norm.weight.requires_grad and partly.blocks4[0].norm1.weight.requires_grad
