@@ -6,6 +6,7 @@
 #   python tools/convert_checkpoint.py imagenet uniformer_small_tl_224.pth checkpoints/uniformer-small-tl_in1k.pth \
 #       --config configs/mmpretrain/uniformer-small-tl_8xb128_in1k.py
 # then --cfg-options load_from=checkpoints/uniformer-small-tl_in1k.pth; testing a 384 release needs no load_from.
+# Published: 84.6 top-1.
 _base_ = './uniformer-small-tl_8xb128_in1k.py'
 
 image_size = 384

@@ -4,6 +4,7 @@
 # label smoothing 0.1, RandAugment m9-mstd0.5, random erasing 0.25, repeated augmentation, mixed precision.
 # Test: bicubic resize to 256, centre crop 224. The release's main.py also keeps an EMA copy (0.99996) that it
 # neither evaluates nor publishes (the released files hold the model's own weights), so there is no EMAHook.
+# Published: 82.9 top-1.
 _base_ = [
     'mmpretrain::_base_/datasets/imagenet_bs64_swin_224.py',
     'mmpretrain::_base_/schedules/imagenet_bs1024_adamw_swin.py',

@@ -1,9 +1,10 @@
-"""Prints parameters and FLOPs of the shipped dense-prediction configs, for the README's model-zoo tables.
+"""Prints parameters and FLOPs of the shipped dense-prediction and ImageNet configs, for the README's model-zoo tables.
 
 FLOPs are counted by torch's FlopCounterMode at the input sizes the reference release reports them for
-(detection 800x1280, segmentation 512x2048, pose the model's input size), over what the release's get_flops
-counted: segmentors and pose models one forward in ``mode='tensor'`` (decode head, no auxiliary head; backbone
-and heatmap head), detectors backbone + neck + RPN head, then every RoI stage's box head on 1000 RoIs and mask
+(detection 800x1280, segmentation 512x2048, pose the model's input size, classification the test pipeline's
+centre crop: 224 or 384), over what the release's get_flops counted: classifiers, segmentors and pose models one
+forward in ``mode='tensor'`` (backbone and classifier head; decode head, no auxiliary head; backbone and heatmap
+head), detectors backbone + neck + RPN head, then every RoI stage's box head on 1000 RoIs and mask
 head on 100 (mmdet 2.x ``forward_dummy``; mmdet 3.x's tensor mode would run the mask heads on all 1000).
 Attention goes through the math path, since FlopCounterMode has no formula for the fused CPU kernel. Like the
 published figures they are multiply-accumulates counted as one FLOP ("GFLOPs" in OpenMMLab tables); ops
@@ -11,6 +12,7 @@ without a formula (RoIAlign, NMS) are not counted.
 
 Example:
     python tools/analysis_tools/analyze_model_zoo.py configs/mmseg/*.py
+    python tools/analysis_tools/analyze_model_zoo.py configs/mmpretrain/*.py
 """
 import argparse
 import sys
@@ -35,8 +37,15 @@ def parse_args() -> argparse.Namespace:
 
 
 def input_size(cfg: Config) -> tuple:
+    """(height, width) the FLOPs are counted at."""
     if cfg.default_scope == 'mmpose':
         width, height = cfg.codec.input_size
+        return height, width
+    if cfg.default_scope == 'mmpretrain':
+        crop = next(t for t in cfg.test_dataloader.dataset.pipeline if t.type == 'CenterCrop').crop_size
+        if isinstance(crop, int):
+            return crop, crop
+        width, height = crop  # mmcv's CenterCrop takes (w, h)
         return height, width
     return INPUT_SIZES[cfg.default_scope]
 
