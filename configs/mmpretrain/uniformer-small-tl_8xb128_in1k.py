@@ -22,13 +22,25 @@ model = dict(
               loss=dict(type='LabelSmoothLoss', label_smooth_val=0.1, mode='original')),
     train_cfg=None)
 
+# RandAugment's padding and random erasing's fill follow the normalisation.
+train_pipeline = [
+    dict(type='LoadImageFromFile'),
+    dict(type='RandomResizedCrop', scale=224, backend='pillow', interpolation='bicubic'),
+    dict(type='RandomFlip', prob=0.5, direction='horizontal'),
+    dict(type='RandAugment', policies='timm_increasing', num_policies=2, total_level=10, magnitude_level=9,
+         magnitude_std=0.5, hparams=dict(pad_val=[128, 128, 128], interpolation='bicubic')),
+    dict(type='RandomErasing', erase_prob=0.25, mode='rand', min_area_ratio=0.02, max_area_ratio=1 / 3,
+         fill_color=[127.5, 127.5, 127.5], fill_std=[127.5, 127.5, 127.5]),
+    dict(type='PackInputs'),
+]
 test_pipeline = [
     dict(type='LoadImageFromFile'),
     dict(type='ResizeEdge', scale=248, edge='short', backend='pillow', interpolation='bicubic'),
     dict(type='CenterCrop', crop_size=224),
     dict(type='PackInputs'),
 ]
-train_dataloader = dict(sampler=dict(_delete_=True, type='DefaultSampler', shuffle=True))
+train_dataloader = dict(dataset=dict(pipeline=train_pipeline),
+                        sampler=dict(_delete_=True, type='DefaultSampler', shuffle=True))
 val_dataloader = dict(dataset=dict(pipeline=test_pipeline))
 test_dataloader = val_dataloader
 
