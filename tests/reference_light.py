@@ -258,8 +258,8 @@ class RefLightPatchEmbed(nn.Module):
     def __init__(self, in_dim, dim, ndim=2):
         super().__init__()
         kernel = 2 if ndim == 2 else (1, 2, 2)
+        self.norm = nn.LayerNorm(dim)  # registered before proj, as in the release (state-dict key order)
         self.proj = _conv(ndim)(in_dim, dim, kernel, kernel)
-        self.norm = nn.LayerNorm(dim)
 
     def forward(self, x):
         return _channels_last_norm(self.norm, self.proj(x))

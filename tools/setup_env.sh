@@ -134,7 +134,7 @@ EOF
 log "installing uniformer_mm (editable)"
 pip_install --no-deps -e "$ROOT"
 
-"$PY" -c "import uniformer_mm, uniformer_mm.models.heads, mmdet, mmseg, mmpose, mmaction.models, mmpretrain, mmcv.ops
+"$PY" -c "import uniformer_mm, uniformer_mm.models.heads.classification, mmdet, mmseg, mmpose, mmaction.models, mmpretrain, mmcv.ops
 from xtcocotools import mask; mask.area(mask.frPyObjects([[0, 0, 3, 0, 3, 3, 0, 3]], 4, 4))" \
     || die "the stack does not work; see the errors above"
 touch "$stamp"

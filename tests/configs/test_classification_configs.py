@@ -36,6 +36,15 @@ FINE_TUNE_384 = {  # token_labeling/exp/*_384/run.sh: constant lr 5e-6 from the 
     'uniformer-large-ls-tl_8xb32_in1k-384px.py': ('large_ls', 0.3, 5e-6, 100),
 }
 ZOO = {**STANDARD, **TOKEN_LABELING, **FINE_TUNE_384}
+# exp_light/*/run.sh: config -> (arch, image size, drop_path_rate, lr, weight decay, exact parameters of the release)
+LIGHT = {
+    'uniformer-xxs_8xb512_in1k-128px.py': ('xxs', 128, 0., 3.2e-3, 0.1, 10_215_280),
+    'uniformer-xxs_8xb512_in1k-160px.py': ('xxs', 160, 0., 3.2e-3, 0.1, 10_215_280),
+    'uniformer-xxs_8xb512_in1k-192px.py': ('xxs', 192, 0., 3.2e-3, 0.1, 10_215_280),
+    'uniformer-xxs_8xb512_in1k.py': ('xxs', 224, 0., 3.2e-3, 0.1, 10_215_280),
+    'uniformer-xs_8xb512_in1k-192px.py': ('xs', 192, 0.1, 4e-3, 0.05, 16_509_264),
+    'uniformer-xs_8xb512_in1k.py': ('xs', 224, 0.1, 4e-3, 0.05, 16_509_264),
+}
 HEAVY = ('base', 'large')  # 2-4 s to build each on 2 cores
 
 
@@ -50,7 +59,7 @@ def _load(config):
 
 
 def test_every_config_is_in_the_zoo():
-    assert {p.name for p in CONFIG_DIR.glob('*.py')} == set(ZOO)
+    assert {p.name for p in CONFIG_DIR.glob('*.py')} == set(ZOO) | set(LIGHT)
 
 
 @pytest.mark.parametrize('config', sorted(ZOO))
@@ -58,7 +67,7 @@ def test_recipe(config):
     arch, drop_path_rate, lr, _ = ZOO[config]
     cfg = _load(config)
     assert cfg.default_scope == 'mmpretrain'
-    assert cfg.custom_imports.imports == ['uniformer_mm', 'uniformer_mm.models.heads']
+    assert cfg.custom_imports.imports == ['uniformer_mm', 'uniformer_mm.models.heads.classification']
     backbone = cfg.model.backbone
     assert (backbone.type, backbone.arch, backbone.drop_path_rate) == ('UniFormer2D', arch, drop_path_rate)
     assert (backbone.out_indices, backbone.out_norm) == ((3, ), 'batch')
@@ -148,3 +157,33 @@ def test_config_builds_the_published_model(config):
         counts = {params, params - sum(p.numel() for p in head.aux_fc.parameters())}
     assert published_millions in {round(n / 1e6) for n in counts}, \
         f'{params} parameters, published {published_millions}M'
+
+
+@pytest.mark.parametrize('config', sorted(LIGHT))
+def test_light_recipe_and_size(config):
+    arch, image_size, drop_path_rate, lr, weight_decay, params = LIGHT[config]
+    cfg = _load(config)
+    backbone = cfg.model.backbone
+    assert (backbone.arch, backbone.drop_path_rate, backbone.with_cls_token) == (arch, drop_path_rate, True)
+    head = cfg.model.head
+    assert cfg.model.neck is None and (head.type, head.get('cls_weight', 0.5)) == ('UniFormerLightClsHead', 0.5)
+    # Full precision, AdamW scaled to 4096 images, no decay on 1-D parameters and the class token.
+    assert cfg.optim_wrapper.type == 'OptimWrapper'
+    assert cfg.optim_wrapper.optimizer.lr == pytest.approx(lr)
+    assert cfg.optim_wrapper.optimizer.weight_decay == weight_decay
+    assert cfg.optim_wrapper.paramwise_cfg.custom_keys['cls_token'] == dict(decay_mult=0.)
+    assert cfg.train_dataloader.batch_size == 512 and cfg.auto_scale_lr.base_batch_size == 4096
+    assert cfg.train_dataloader.sampler.type == 'DefaultSampler'
+    warmup, cosine = cfg.param_scheduler
+    assert (warmup.end, cosine.begin, cosine.eta_min, cfg.train_cfg.max_epochs) == (30, 30, 1e-5, 600)
+    assert warmup.start_factor * lr == pytest.approx(1e-6)
+    (ema, ) = cfg.custom_hooks
+    assert (ema.momentum, ema.evaluate_on_ema, ema.evaluate_on_origin) == (1e-4, True, True)
+    augment = 'AutoAugment' if arch == 'xxs' else 'RandAugment'
+    assert [t.type for t in cfg.train_dataloader.dataset.pipeline].count(augment) == 1
+    (train_crop, ) = [t for t in cfg.train_dataloader.dataset.pipeline if t.type == 'RandomResizedCrop']
+    (resize, ) = [t for t in cfg.test_dataloader.dataset.pipeline if t.type == 'ResizeEdge']
+    (crop, ) = [t for t in cfg.test_dataloader.dataset.pipeline if t.type == 'CenterCrop']
+    assert (train_crop.scale, resize.scale, crop.crop_size) == (image_size, int(256 / 224 * image_size), image_size)
+    model = build_model_from_config(cfg)
+    assert sum(p.numel() for p in model.parameters()) == params

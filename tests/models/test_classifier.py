@@ -82,13 +82,15 @@ def test_token_labeling_parameter_counts_equal_the_release(arch, expected):
 
 def test_token_labeling_checkpoint_into_a_standard_config_is_refused():
     reference = RefImageNetUniFormer(depths=(3, 4, 8, 3), head_dim=32, token_labeling=True)
-    with pytest.raises(CheckpointMismatchError, match='token-labeling checkpoint .* use a uniformer-.*-tl config'):
+    with pytest.raises(CheckpointMismatchError,
+                       match='is a token-labeling ImageNet checkpoint .*LinearClsHead.* use a uniformer-.*-tl config'):
         imagenet_to_mmpretrain(dict(model=reference.state_dict()), classifier(STANDARD['small'][0]))
 
 
 def test_standard_checkpoint_into_a_token_labeling_config_is_refused():
     official = fabricate_official_state_dict('image_small_in1k')
-    with pytest.raises(CheckpointMismatchError, match='standard ImageNet checkpoint .* without -tl'):
+    with pytest.raises(CheckpointMismatchError,
+                       match='is a standard ImageNet checkpoint .*TokenLabelingClsHead.* without -tl'):
         imagenet_to_mmpretrain(dict(model=official), classifier(TOKEN_LABELING['small_dim32'][0]))
 
 

@@ -48,13 +48,13 @@ def test_custom_imports_in_a_config(tmp_path):
 def test_token_labeling_head_comes_with_the_heads_module_and_builds_under_mmpretrain(tmp_path):
     config = tmp_path / 'classifier.py'
     config.write_text(
-        "custom_imports = dict(imports=['uniformer_mm', 'uniformer_mm.models.heads'], allow_failed_imports=False)\n"
+        "custom_imports = dict(imports=['uniformer_mm', 'uniformer_mm.models.heads.classification'])\n"
         f"model = dict(type='ImageClassifier', backbone=dict(type='UniFormer2D', arch={TINY!r}, out_indices=(3, ), "
         "out_norm='batch'), head=dict(type='TokenLabelingClsHead', num_classes=10, in_channels=64))\n")
     cfg = Config.fromfile(str(config))
     from mmpretrain.registry import MODELS
 
-    from uniformer_mm.models.heads import TokenLabelingClsHead
+    from uniformer_mm.models.heads.classification import TokenLabelingClsHead
     with DefaultScope.overwrite_default_scope('mmpretrain'):
         classifier = MODELS.build(cfg.model)
     assert type(classifier.head) is TokenLabelingClsHead

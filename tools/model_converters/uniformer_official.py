@@ -182,13 +182,31 @@ def _backbone_part(state_dict: Mapping) -> Dict:
     return {k[len('backbone.'):]: v for k, v in state_dict.items() if k.startswith('backbone.')}
 
 
+# The ImageNet releases' classifier families: {family: (how to tell its head, the renames of its extra classifier
+# parts into the mmpretrain head, which configs to use)}. Every family's ``head`` becomes ``head.fc``.
+_CLASSIFIER_FAMILIES = {
+    'standard': (None, {}, 'a config without -tl'),
+    'token-labeling': ('aux_fc', {'aux_head.': 'head.aux_fc.'}, 'a uniformer-*-tl config'),
+    'light': ('fc_token', {'head_cls.': 'head.fc_token.', 'norm_cls.': 'head.norm_token.'},
+              'a uniformer-xxs / uniformer-xs config'),
+}
+
+
+def _classifier_family(keys) -> str:
+    if any(k.startswith('aux_head.') for k in keys):
+        return 'token-labeling'
+    return 'light' if any(k.startswith('head_cls.') for k in keys) else 'standard'
+
+
 def imagenet_to_mmpretrain(checkpoint: Mapping, model: nn.Module, source: str = 'the checkpoint') -> Dict[str, dict]:
-    """An official ImageNet classifier (``{'model': ...}``, standard or token-labeling release) as a checkpoint
-    of ``model``, an mmpretrain ``ImageClassifier`` built from a ``configs/mmpretrain`` config.
+    """An official ImageNet classifier (``{'model': ...}``, standard, token-labeling or light release) as a
+    checkpoint of ``model``, an mmpretrain ``ImageClassifier`` built from a ``configs/mmpretrain`` config.
 
     The backbone tensors go under ``backbone.`` (``UniFormer2D(out_norm='batch')`` keeps the release's names,
-    its final BatchNorm ``norm`` included); the classifier ``head`` becomes ``head.fc`` and the token-labeling
-    ``aux_head`` becomes ``head.aux_fc`` of :class:`TokenLabelingClsHead`. Every tensor must find its place
+    its final BatchNorm ``norm`` included); the classifier ``head`` becomes ``head.fc``, the token-labeling
+    ``aux_head`` ``head.aux_fc`` of :class:`TokenLabelingClsHead`, and the light models' ``head_cls`` /
+    ``norm_cls`` ``head.fc_token`` / ``head.norm_token`` of :class:`UniFormerLightClsHead`. A checkpoint of
+    one family into a config of another is refused. Every tensor must find its place
     and fill one of the model, with equal shapes, or :class:`CheckpointMismatchError` says which and why; the
     model receives the weights. head_dim is not stored in a checkpoint; when ``source`` is a released file
     name, its head_dim is compared with the config's.
@@ -211,13 +229,13 @@ def imagenet_to_mmpretrain(checkpoint: Mapping, model: nn.Module, source: str = 
     if 'head.weight' not in state_dict:
         raise CheckpointMismatchError(f'{source} is not an ImageNet classifier: it has no head.weight; found a '
                                       f'backbone with {describe_layout(state_dict)}')
-    token_labeling = any(k.startswith('aux_head.') for k in state_dict)
-    if token_labeling != hasattr(head, 'aux_fc'):
+    family = _classifier_family(state_dict)
+    config_family = next((name for name, (layer, _, _) in _CLASSIFIER_FAMILIES.items()
+                          if layer is not None and hasattr(head, layer)), 'standard')
+    if family != config_family:
         raise CheckpointMismatchError(
-            f'{source} is a token-labeling checkpoint (it has aux_head.*) but the config\'s head has no dense '
-            'classifier: use a uniformer-*-tl config' if token_labeling else
-            f'{source} is a standard ImageNet checkpoint (no aux_head.*) but the config is a token-labeling '
-            'one (TokenLabelingClsHead): use the config without -tl')
+            f'{source} is a {family} ImageNet checkpoint but the config\'s head ({type(head).__name__}) is for '
+            f'{config_family} checkpoints: use {_CLASSIFIER_FAMILIES[family][2]}')
     released = known_checkpoint(source)
     head_dim = backbone.arch_settings['head_dim']
     if released is not None and released.head_dim != head_dim:
@@ -225,7 +243,7 @@ def imagenet_to_mmpretrain(checkpoint: Mapping, model: nn.Module, source: str = 
             f"{source} is the release's {released.name} (arch {released.arch!r}, head_dim {released.head_dim}) but "
             f'the config attends with head_dim {head_dim}: the tensors have the same shapes, the outputs would '
             f'not be the release\'s. Use the config of arch {released.arch!r}')
-    renames = {'head.': 'head.fc.', 'aux_head.': 'head.aux_fc.'}
+    renames = {'head.': 'head.fc.', **_CLASSIFIER_FAMILIES[family][1]}
     converted = {}
     for key, value in state_dict.items():
         prefix = next((p for p in renames if key.startswith(p)), None)
@@ -246,7 +264,7 @@ def imagenet_to_mmpretrain(checkpoint: Mapping, model: nn.Module, source: str = 
     check_tensor_values(converted, own, source)
     model.load_state_dict(converted)
     num_classes = int(state_dict['head.weight'].shape[0])
-    meta = dict(converted_from='UniFormer ImageNet release' + (' (token labeling)' if token_labeling else ''),
+    meta = dict(converted_from=f'UniFormer ImageNet release ({family})',
                 head_dim=head_dim, num_classes=num_classes)
     if num_classes == 1000:
         from mmpretrain.datasets.categories import IMAGENET_CATEGORIES

@@ -6,6 +6,8 @@ not a separate class. Parameter names follow the official release (``patch_embed
 ``norm{i}``), so its checkpoints load without renaming.
 """
 import logging
+from contextlib import nullcontext
+from functools import partial
 from typing import Dict, List, Optional, Sequence, Tuple, Union
 
 import torch
@@ -27,6 +29,9 @@ _BATCH_NORM = {2: nn.BatchNorm2d, 3: nn.BatchNorm3d}
 # The official release normalises tokens with eps 1e-6, but its patch embeddings use nn.LayerNorm's default.
 _TOKEN_NORM_EPS = 1e-6
 _PATCH_NORM_EPS = 1e-5
+# Top-level names of the classifier parts of the released ImageNet / Kinetics models: the linear head, the
+# token-labeling dense head, and the light models' class-token head with its norm.
+_CLASSIFIER_KEYS = ('head', 'aux_head', 'head_cls', 'norm_cls')
 
 
 class ConvFFN(nn.Module):
@@ -61,23 +66,39 @@ class MultiheadSelfAttention(nn.Module):
     Args:
         dim (int): Token width.
         num_heads (int): Number of heads; ``dim`` must be divisible by it.
+        float32 (bool): Compute the attention in float32 whatever the input dtype (under autocast too); the
+            token-pruning blocks rank tokens by these probabilities, which half precision would perturb.
     """
 
-    def __init__(self, dim: int, num_heads: int) -> None:
+    def __init__(self, dim: int, num_heads: int, float32: bool = False) -> None:
         super().__init__()
         if dim % num_heads:
             raise ValueError(f'width {dim} is not divisible by {num_heads} heads')
         self.num_heads = num_heads
+        self.float32 = float32
         self.qkv = nn.Linear(dim, dim * 3, bias=True)
         self.proj = nn.Linear(dim, dim)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.attend(x)[0]
+
+    def attend(self, x: torch.Tensor, with_first_row: bool = False) -> Tuple[torch.Tensor, Optional[torch.Tensor]]:
+        """Returns the attention output and, with ``with_first_row``, the attention probabilities of the first
+        token's query over all tokens, averaged over heads, (B, N): how much the class token looks at each."""
         batch, num_tokens, dim = x.shape
         qkv = self.qkv(x).reshape(batch, num_tokens, 3, self.num_heads, dim // self.num_heads)
         q, k, v = qkv.permute(2, 0, 3, 1, 4).unbind(0)
-        # The default scale, head_dim ** -0.5, is the official one.
-        out = F.scaled_dot_product_attention(q, k, v)
-        return self.proj(out.transpose(1, 2).reshape(batch, num_tokens, dim))
+        first_row = None
+        with torch.autocast(x.device.type, enabled=False) if self.float32 else nullcontext():
+            if self.float32:
+                q, k, v = q.float(), k.float(), v.float()
+            # The default scale, head_dim ** -0.5, is the official one.
+            out = F.scaled_dot_product_attention(q, k, v)
+            if with_first_row:
+                logits = q[:, :, :1] @ k.transpose(-2, -1) * q.shape[-1]**-0.5
+                first_row = logits.softmax(dim=-1)[:, :, 0].mean(dim=1)
+        out = out.to(x.dtype).transpose(1, 2).reshape(batch, num_tokens, dim)
+        return self.proj(out), first_row
 
 
 def _layer_scales(dim: int, value: Optional[float], shape: Tuple[int, ...]) -> Tuple[Optional[nn.Parameter], ...]:
@@ -199,6 +220,112 @@ class AttentionBlock(nn.Module):
         return tokens.transpose(1, 2).reshape(shape)
 
 
+class TokenPruningBlock(nn.Module):
+    """Attention block of the light ("hourglass") UniFormer: attends over the class token, the tokens that rank
+    highest and one token standing for the rest, and moves the rest by that token's update.
+
+    The ranking is a running score per token: the class token's attention to it, averaged over heads, blended
+    into the previous score (``new = (1 - trade_off) * old + trade_off * attention``). With ``keep_ratio``
+    below 1, the ``int(N * keep_ratio)`` best-ranked tokens are kept; the others are merged into their
+    score-weighted mean, which attends with them, and each receives that mean's attention and FFN updates
+    (not dropped by stochastic depth); their scores are left as they were. The output is the whole map, in its
+    original order. The state (class token, scores) is passed in and returned, never kept on the module, so
+    models and threads share nothing and the forward traces.
+
+    Args:
+        dim (int): Channels.
+        num_heads (int): Attention heads.
+        mlp_ratio (float): Hidden width of the FFN relative to ``dim``.
+        drop_path (float): Stochastic depth rate.
+        keep_ratio (float): Share of the tokens that attend; 1 attends with all of them.
+        trade_off (float): Weight of this block's attention in the running score.
+        pool_scores (bool): Pool the scores 2x2 (spatially) for the next stage, keeping their sum: the last
+            block of stage 3.
+        layer_scale (float, optional): Initial value of the residual scales ``gamma_1``/``gamma_2``.
+        ndim (int): Spatial dimensions, 2 or 3.
+    """
+
+    def __init__(self,
+                 dim: int,
+                 num_heads: int,
+                 mlp_ratio: float = 3.,
+                 drop_path: float = 0.,
+                 keep_ratio: float = 0.5,
+                 trade_off: float = 0.5,
+                 pool_scores: bool = False,
+                 layer_scale: Optional[float] = None,
+                 ndim: int = 2) -> None:
+        super().__init__()
+        if not 0 < keep_ratio <= 1:
+            raise ValueError(f'keep_ratio must be in (0, 1], got {keep_ratio}')
+        self.keep_ratio = keep_ratio
+        self.trade_off = trade_off
+        self.pool_scores = pool_scores
+        self.ndim = ndim
+        self.pos_embed = _CONV[ndim](dim, dim, 3, padding=1, groups=dim)
+        self.norm1 = nn.LayerNorm(dim, eps=_TOKEN_NORM_EPS)
+        self.attn = MultiheadSelfAttention(dim, num_heads, float32=True)
+        self.drop_path = DropPath(drop_path) if drop_path > 0 else nn.Identity()
+        self.norm2 = nn.LayerNorm(dim, eps=_TOKEN_NORM_EPS)
+        self.mlp = TokenFFN(dim, int(dim * mlp_ratio))
+        self.gamma_1, self.gamma_2 = _layer_scales(dim, layer_scale, (dim, ))
+
+    def _attend(self, seq: torch.Tensor) -> Tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        """The block's two residual branches on a token sequence; also returns their last token's updates
+        (before stochastic depth) and the class token's attention row."""
+        attended, first_row = self.attn.attend(self.norm1(seq), with_first_row=True)
+        if self.gamma_1 is not None:
+            attended = self.gamma_1 * attended
+        seq = seq + self.drop_path(attended)
+        mixed = self.mlp(self.norm2(seq))
+        if self.gamma_2 is not None:
+            mixed = self.gamma_2 * mixed
+        seq = seq + self.drop_path(mixed)
+        return seq, attended[:, -1:] + mixed[:, -1:], first_row
+
+    def forward(self, x: torch.Tensor, cls_token: torch.Tensor,
+                scores: Optional[torch.Tensor]) -> Tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        """Args: the (B, C, ...) map, the (B, 1, C) class token and the (B, N) scores (None before the first
+        block). Returns the three updated."""
+        x = x + self.pos_embed(x)
+        shape = x.shape
+        tokens = x.flatten(2).transpose(1, 2)
+        num_tokens, dim = tokens.shape[1:]
+        if self.keep_ratio == 1:
+            seq, _, first_row = self._attend(torch.cat([cls_token, tokens], dim=1))
+            blended = first_row[:, 1:]
+            if scores is not None:
+                blended = (1 - self.trade_off) * scores + self.trade_off * blended
+            return seq[:, 1:].transpose(1, 2).reshape(shape), seq[:, :1], blended
+        if scores is None:
+            raise ValueError('a pruning block needs the scores of an earlier block (keep_ratio 1 first)')
+        keep = int(num_tokens * self.keep_ratio)
+        order = scores.argsort(dim=1, descending=True, stable=True)
+        ranked = tokens.gather(1, order.unsqueeze(-1).expand(-1, -1, dim))
+        ranked_scores = scores.gather(1, order)
+        kept, rest = ranked[:, :keep], ranked[:, keep:]
+        rest_weights = ranked_scores[:, keep:] / ranked_scores[:, keep:].sum(dim=1, keepdim=True)
+        merged = (rest_weights.unsqueeze(-1) * rest).sum(dim=1, keepdim=True)
+        seq, merged_update, first_row = self._attend(torch.cat([cls_token, kept, merged], dim=1))
+        rest = rest + merged_update
+        if keep + 1 == num_tokens:
+            # The release blends the merged token's attention into the one left-out token's score here.
+            ranked_scores = (1 - self.trade_off) * ranked_scores + self.trade_off * first_row[:, 1:]
+        else:
+            kept_scores = (1 - self.trade_off) * ranked_scores[:, :keep] + self.trade_off * first_row[:, 1:-1]
+            ranked_scores = torch.cat([kept_scores, ranked_scores[:, keep:]], dim=1)
+        ranked = torch.cat([seq[:, 1:keep + 1], rest], dim=1)
+        tokens = torch.empty_like(ranked).scatter(1, order.unsqueeze(-1).expand(-1, -1, dim), ranked)
+        scores = torch.empty_like(ranked_scores).scatter(1, order, ranked_scores)
+        if self.pool_scores:
+            total = scores.sum(dim=1, keepdim=True)
+            grid = scores.reshape(shape[0], 1, *shape[2:])
+            kernel = (2, 2) if self.ndim == 2 else (1, 2, 2)
+            pooled = (F.avg_pool2d if self.ndim == 2 else F.avg_pool3d)(grid, kernel, kernel).flatten(1)
+            scores = pooled * (total / pooled.sum(dim=1, keepdim=True))
+        return tokens.transpose(1, 2).reshape(shape), seq[:, :1], scores
+
+
 def _layer_norm_channels(norm: nn.LayerNorm, x: torch.Tensor) -> torch.Tensor:
     """Applies a LayerNorm over the channel dimension of a (B, C, ...) map."""
     return norm(x.movedim(1, -1)).movedim(-1, 1).contiguous()
@@ -232,20 +359,26 @@ class PatchEmbed(nn.Module):
 
 
 class ConvPatchEmbed(nn.Module):
-    """Overlapping convolutional embedding of ``small_plus``: 3x3 stride-2 convolutions with BatchNorm.
+    """Overlapping convolutional embedding of ``small_plus`` and the light models: 3x3 stride-2 convolutions with
+    BatchNorm.
 
-    The stem (``stem=True``, stride 4) has two convolutions with GELU between them; later stages have one.
+    The stem (``stem=True``, stride 4) has two convolutions with GELU between them; later stages have one. In 3D
+    (the light video models) the stem's kernels are 3x3x3 and the second one also halves the frames.
     """
 
-    def __init__(self, in_channels: int, embed_dim: int, stem: bool) -> None:
+    def __init__(self, in_channels: int, embed_dim: int, stem: bool, ndim: int = 2) -> None:
         super().__init__()
+        conv, batch_norm = _CONV[ndim], _BATCH_NORM[ndim]
         if stem:
             hidden = embed_dim // 2
+            first_stride = 2 if ndim == 2 else (1, 2, 2)
             self.proj = nn.Sequential(
-                nn.Conv2d(in_channels, hidden, 3, 2, 1), nn.BatchNorm2d(hidden), nn.GELU(),
-                nn.Conv2d(hidden, embed_dim, 3, 2, 1), nn.BatchNorm2d(embed_dim))
-        else:
+                conv(in_channels, hidden, 3, first_stride, 1), batch_norm(hidden), nn.GELU(),
+                conv(hidden, embed_dim, 3, 2, 1), batch_norm(embed_dim))
+        elif ndim == 2:
             self.proj = nn.Sequential(nn.Conv2d(in_channels, embed_dim, 3, 2, 1), nn.BatchNorm2d(embed_dim))
+        else:
+            raise ValueError('the overlapping embedding after the stem (conv_stem) exists in 2D only')
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.proj(x)
@@ -271,6 +404,10 @@ class UniFormerBase(BaseModule):
         'base_dim32': dict(depths=(5, 8, 20, 7), embed_dims=(64, 128, 320, 512), head_dim=32),
         'large_ls': dict(depths=(5, 10, 24, 7), embed_dims=(128, 192, 448, 640), head_dim=64, layer_scale=1e-6,
                          local_layer_scale=True),
+        # The light ("hourglass") models of the journal version: overlapping conv stem, FFN ratio 3, and
+        # token-pruning attention blocks with a class token in stages 3-4.
+        'xxs': dict(depths=(2, 5, 8, 2), embed_dims=(56, 112, 224, 448), head_dim=28, mlp_ratio=3, hourglass=True),
+        'xs': dict(depths=(3, 5, 9, 3), embed_dims=(64, 128, 256, 512), head_dim=32, mlp_ratio=3, hourglass=True),
     }
     ndim = 2
     num_stages = 4
@@ -279,7 +416,7 @@ class UniFormerBase(BaseModule):
     def __init__(self,
                  arch: Union[str, dict] = 'small',
                  in_channels: int = 3,
-                 mlp_ratio: float = 4.,
+                 mlp_ratio: Optional[float] = None,
                  drop_path_rate: float = 0.,
                  frozen_stages: int = -1,
                  norm_eval: bool = False,
@@ -292,6 +429,9 @@ class UniFormerBase(BaseModule):
         embed_dims = self.arch_settings['embed_dims']
         head_dim = self.arch_settings['head_dim']
         layer_scale = self.arch_settings.get('layer_scale')
+        if mlp_ratio is None:
+            mlp_ratio = self.arch_settings.get('mlp_ratio', 4.)
+        self.hourglass = self.arch_settings.get('hourglass', False)
         self.in_channels = in_channels
         self.embed_dims = embed_dims
         self.depths = depths
@@ -309,16 +449,25 @@ class UniFormerBase(BaseModule):
             if dim % head_dim:
                 raise ValueError(f'embed_dims[{stage}]={dim} is not divisible by head_dim={head_dim}')
             blocks = []
-            for window_size, rate in zip(self._stage_window_sizes(stage, depth),
-                                         drop_path_rates[block_index:block_index + depth]):
+            for index, (window_size, rate) in enumerate(zip(self._stage_window_sizes(stage, depth),
+                                                            drop_path_rates[block_index:block_index + depth])):
                 if stage < 2:
                     local_scale = layer_scale if self.arch_settings.get('local_layer_scale', False) else None
                     blocks.append(LocalBlock(dim, mlp_ratio, rate, self.ndim, local_scale))
+                elif self.hourglass:
+                    # Stage 3 starts with one block over all tokens, which sets the scores; then half attend.
+                    ratio = 1. if stage == 2 and index == 0 else .5
+                    blocks.append(
+                        TokenPruningBlock(dim, dim // head_dim, mlp_ratio, rate, ratio, ratio,
+                                          stage == 2 and index == depth - 1, layer_scale, self.ndim))
                 else:
                     blocks.append(
                         AttentionBlock(dim, dim // head_dim, mlp_ratio, rate, window_size, layer_scale, self.ndim))
             self.add_module(f'blocks{stage + 1}', nn.ModuleList(blocks))
             block_index += depth
+        if self.hourglass:
+            self.cls_token = nn.Parameter(torch.zeros(1, 1, embed_dims[2]))
+            self.cls_upsample = nn.Linear(embed_dims[2], embed_dims[3])
         self.apply(self._init_linear_and_norm)
 
     @classmethod
@@ -331,7 +480,7 @@ class UniFormerBase(BaseModule):
         if not isinstance(arch, dict):
             raise TypeError(f'arch must be a str or a dict, got {type(arch).__name__}')
         required = {'depths', 'embed_dims', 'head_dim'}
-        optional = {'conv_stem', 'layer_scale', 'local_layer_scale'}
+        optional = {'conv_stem', 'layer_scale', 'local_layer_scale', 'mlp_ratio', 'hourglass'}
         if not required <= arch.keys() or not arch.keys() <= required | optional:
             raise ValueError(f'an arch dict needs keys {sorted(required)} (optional: {sorted(optional)}), '
                              f'got {sorted(arch)}')
@@ -395,6 +544,12 @@ class UniFormerBase(BaseModule):
         """Turns a released state dict into this backbone's layout before strict loading."""
         return state_dict
 
+    def _check_light_options(self, with_cls_token: bool, runs_last_stage: bool) -> None:
+        if with_cls_token and not self.hourglass:
+            raise ValueError('with_cls_token needs a light arch (xxs, xs): the others have no class token')
+        if with_cls_token and not runs_last_stage:
+            raise ValueError('with_cls_token returns the class token of stage 4, so the last stage must run')
+
     def _prepare_input(self, x: torch.Tensor) -> torch.Tensor:
         """Checks the input layout and zero-pads height and width on the bottom/right to multiples of 32."""
         self._check_input(x)
@@ -413,15 +568,27 @@ class UniFormerBase(BaseModule):
             raise ValueError(f'{type(self).__name__} expects {self.in_channels} input channels, '
                              f'got {x.shape[1]} (input shape {tuple(x.shape)})')
 
-    def _run_stage(self, stage: int, x: torch.Tensor) -> torch.Tensor:
-        x = getattr(self, f'patch_embed{stage + 1}')(x)
-        num_checkpointed = self.checkpointed_blocks[stage] if torch.is_grad_enabled() else 0
-        for index, block in enumerate(getattr(self, f'blocks{stage + 1}')):
-            if index < num_checkpointed:
-                x = cp.checkpoint(block, x, use_reentrant=False)
-            else:
-                x = block(x)
-        return x
+    def _run_stages(self, x: torch.Tensor, last_stage: int) -> Tuple[List[torch.Tensor], Optional[torch.Tensor]]:
+        """Runs stages 0..``last_stage``; returns their output maps and, for the light archs, the class token."""
+        maps = []
+        cls_token = scores = None
+        for stage in range(last_stage + 1):
+            x = getattr(self, f'patch_embed{stage + 1}')(x)
+            if self.hourglass and stage == 2:
+                # A copy rather than an expanded view: under no_grad a view of the parameter still requires grad
+                # without a grad_fn, which module hooks (FLOP counters) refuse.
+                cls_token = self.cls_token.repeat(x.shape[0], 1, 1)
+            elif self.hourglass and stage == 3:
+                cls_token = self.cls_upsample(cls_token)
+            num_checkpointed = self.checkpointed_blocks[stage] if torch.is_grad_enabled() else 0
+            for index, block in enumerate(getattr(self, f'blocks{stage + 1}')):
+                run = partial(cp.checkpoint, block, use_reentrant=False) if index < num_checkpointed else block
+                if isinstance(block, TokenPruningBlock):
+                    x, cls_token, scores = run(x, cls_token, scores)
+                else:
+                    x = run(x)
+            maps.append(x)
+        return maps, cls_token
 
     def _frozen_modules(self) -> List[nn.Module]:
         """Modules frozen by ``frozen_stages``: 0 freezes the stem, k >= 1 the stem and stages 1..k."""
@@ -432,6 +599,8 @@ class UniFormerBase(BaseModule):
             if stage > 1:
                 modules.append(getattr(self, f'patch_embed{stage}'))
             modules.append(getattr(self, f'blocks{stage}'))
+        if self.hourglass and self.frozen_stages >= 4:
+            modules.append(self.cls_upsample)
         return modules
 
     def _freeze_stages(self) -> None:
@@ -439,6 +608,8 @@ class UniFormerBase(BaseModule):
             module.eval()
             for param in module.parameters():
                 param.requires_grad = False
+        if self.hourglass and self.frozen_stages >= 3:
+            self.cls_token.requires_grad = False
 
     def train(self, mode: bool = True) -> 'UniFormerBase':
         super().train(mode)
@@ -459,6 +630,9 @@ class UniFormer2D(UniFormerBase):
     with ``out_norm='batch'`` the last stage passes the BatchNorm ``norm`` of the official ImageNet classifier,
     whose pooling and linear head are then the classifier's neck and head (mmpretrain's ``ImageClassifier``).
 
+    The light archs 'xxs' and 'xs' attend in stages 3-4 with token-pruning blocks (:class:`TokenPruningBlock`)
+    that carry a class token; ``with_cls_token`` also returns it, for the light classifiers' second head.
+
     Inputs whose height or width is not a multiple of 32 are zero-padded on the bottom and right to the next
     multiple (the official backbone silently drops the remainder instead), so that every stage halves the
     previous one exactly: a stage with stride ``s`` returns ``ceil(H / 32) * 32 / s`` rows, and likewise for
@@ -467,9 +641,11 @@ class UniFormer2D(UniFormerBase):
 
     Args:
         arch (str | dict): 'small', 'small_plus', 'small_plus_dim64', 'base', 'base_ls', the token-labeling
-            release's 'small_dim32', 'base_dim32' and 'large_ls', or a dict with keys ``depths``,
-            ``embed_dims``, ``head_dim`` and optionally ``conv_stem`` (bool), ``layer_scale`` (initial value,
-            float) and ``local_layer_scale`` (bool: layer scale in the local blocks too). Defaults to 'small'.
+            release's 'small_dim32', 'base_dim32' and 'large_ls', the light 'xxs' and 'xs', or a dict with keys
+            ``depths``, ``embed_dims``, ``head_dim`` and optionally ``conv_stem`` (bool), ``layer_scale``
+            (initial value, float), ``local_layer_scale`` (bool: layer scale in the local blocks too),
+            ``mlp_ratio`` and ``hourglass`` (bool: the light models' stem and token-pruning stages 3-4).
+            Defaults to 'small'.
         in_channels (int): Input channels. Defaults to 3.
         attn_mode (str): Attention of stage 3: 'global', 'window' (every block inside windows) or 'hybrid'
             (block i global when (i + 1) % 4 == 0, else window). Stage 4 is always global. Defaults to 'global'.
@@ -477,7 +653,10 @@ class UniFormer2D(UniFormerBase):
         out_indices (Sequence[int]): Stages (0-3) whose normed outputs are returned. Defaults to (0, 1, 2, 3).
         out_norm (str): 'layer' (a LayerNorm per output stage, dense prediction) or 'batch' (the ImageNet
             classifier's BatchNorm ``norm`` on the last stage; needs ``out_indices=(3, )``). Defaults to 'layer'.
-        mlp_ratio (float): FFN hidden width relative to the block width. Defaults to 4.
+        with_cls_token (bool): Light archs: return the final (B, C) class token after the maps. Defaults to
+            False.
+        mlp_ratio (float, optional): FFN hidden width relative to the block width. Defaults to the arch's: 4,
+            or 3 for the light archs.
         drop_path_rate (float): Stochastic depth rate, increasing linearly over all blocks. Defaults to 0.
         frozen_stages (int): -1 freezes nothing, 0 the stem (``patch_embed1``), k >= 1 the stem and stages
             1..k with their patch embeddings and output norms (parameters fixed, BatchNorm in eval mode).
@@ -500,7 +679,8 @@ class UniFormer2D(UniFormerBase):
                  window_size: int = 14,
                  out_indices: Sequence[int] = (0, 1, 2, 3),
                  out_norm: str = 'layer',
-                 mlp_ratio: float = 4.,
+                 with_cls_token: bool = False,
+                 mlp_ratio: Optional[float] = None,
                  drop_path_rate: float = 0.,
                  frozen_stages: int = -1,
                  norm_eval: bool = False,
@@ -523,8 +703,13 @@ class UniFormer2D(UniFormerBase):
         self.window_size = window_size
         self.out_indices = out_indices
         self.out_norm = out_norm
+        self.with_cls_token = with_cls_token
         super().__init__(arch, in_channels, mlp_ratio, drop_path_rate, frozen_stages, norm_eval, with_cp,
                          init_cfg)
+        self._check_light_options(with_cls_token, max(out_indices) == self.num_stages - 1)
+        if self.hourglass and attn_mode != 'global':
+            raise ValueError("the light arch attends with token pruning; attn_mode must be 'global', "
+                             f'got {attn_mode!r}')
         if out_norm == 'batch':
             self.norm = nn.BatchNorm2d(self.embed_dims[-1])
         else:
@@ -533,7 +718,7 @@ class UniFormer2D(UniFormerBase):
         self._freeze_stages()
 
     def _build_patch_embed(self, stage: int, in_dim: int, dim: int) -> nn.Module:
-        if self.arch_settings.get('conv_stem', False):
+        if self.arch_settings.get('conv_stem', False) or (self.hourglass and stage == 0):
             return ConvPatchEmbed(in_dim, dim, stem=stage == 0)
         return PatchEmbed(in_dim, dim, kernel_size=4 if stage == 0 else 2)
 
@@ -559,7 +744,7 @@ class UniFormer2D(UniFormerBase):
         reasons = {}
         if self.out_norm == 'batch':
             for key in unexpected:
-                if key.split('.')[0] in ('head', 'aux_head'):
+                if key.split('.')[0] in _CLASSIFIER_KEYS:
                     reasons[key] = ("ImageNet classifier, which the classifier's head holds "
                                     '(tools/convert_checkpoint.py imagenet loads it there)')
             return reasons
@@ -570,23 +755,20 @@ class UniFormer2D(UniFormerBase):
                 reasons[key] = 'output norm of the dense-prediction backbone, absent from ImageNet checkpoints'
         for key in unexpected:
             prefix = key.split('.')[0]
-            if prefix in ('norm', 'head', 'aux_head'):
+            if prefix == 'norm' or prefix in _CLASSIFIER_KEYS:
                 reasons[key] = 'ImageNet classification head, not part of a dense-prediction backbone'
             elif prefix in other_norms:
                 reasons[key] = 'output norm of a stage not in out_indices'
         return reasons
 
     def forward(self, x: torch.Tensor) -> Tuple[torch.Tensor, ...]:
-        x = self._prepare_input(x)
-        outs = []
-        for stage in range(self.num_stages):
-            x = self._run_stage(stage, x)
-            if self.out_norm == 'batch' and stage == self.num_stages - 1:
-                outs.append(self.norm(x))
-            elif stage in self.out_indices:
-                outs.append(_layer_norm_channels(getattr(self, f'norm{stage + 1}'), x))
-            if stage >= max(self.out_indices):
-                break
+        maps, cls_token = self._run_stages(self._prepare_input(x), max(self.out_indices))
+        if self.out_norm == 'batch':
+            outs = [self.norm(maps[-1])]
+        else:
+            outs = [_layer_norm_channels(getattr(self, f'norm{stage + 1}'), maps[stage]) for stage in self.out_indices]
+        if self.with_cls_token:
+            outs.append(cls_token[:, 0])
         return tuple(outs)
 
 
@@ -599,11 +781,18 @@ class UniFormer3D(UniFormerBase):
     a (B, C, T', H', W') tensor for mmaction2's heads. Height and width are padded to multiples of 32 as in
     :class:`UniFormer2D`; T frames give ``ceil(T / 2)`` temporal positions.
 
+    The light archs 'xxs', 'xs' (and 'xxs_ls', the release's XXS Kinetics models with layer scale 0.1 in every
+    block) have a two-convolution 3x3x3 stem (the second halves the frames) and token-pruning stages 3-4 over
+    all T x H x W tokens; ``with_cls_token`` then returns ``(map, class token)``.
+
     Args:
-        arch (str | dict): 'small', 'base', or a dict with keys ``depths``, ``embed_dims``, ``head_dim`` (and
-            optionally ``layer_scale``). Defaults to 'small'.
+        arch (str | dict): 'small', 'base', 'xxs', 'xs', 'xxs_ls', or a dict with keys ``depths``,
+            ``embed_dims``, ``head_dim`` (and optionally ``layer_scale``, ``local_layer_scale``, ``mlp_ratio``,
+            ``hourglass``). Defaults to 'small'.
         in_channels (int): Input channels. Defaults to 3.
-        mlp_ratio (float): FFN hidden width relative to the block width. Defaults to 4.
+        with_cls_token (bool): Light archs: also return the final (B, C) class token. Defaults to False.
+        mlp_ratio (float, optional): FFN hidden width relative to the block width. Defaults to the arch's: 4,
+            or 3 for the light archs.
         drop_path_rate (float): Stochastic depth rate, increasing linearly over all blocks. Defaults to 0.
         frozen_stages (int): -1 freezes nothing, 0 the stem, k >= 1 the stem and stages 1..k (4 also freezes
             ``norm``). Defaults to -1.
@@ -618,14 +807,16 @@ class UniFormer3D(UniFormerBase):
             inflation.
     """
 
-    arch_zoo = {name: UniFormerBase.arch_zoo[name] for name in ('small', 'base')}
+    arch_zoo = {name: UniFormerBase.arch_zoo[name] for name in ('small', 'base', 'xxs', 'xs')}
+    arch_zoo['xxs_ls'] = dict(arch_zoo['xxs'], layer_scale=0.1, local_layer_scale=True)
     ndim = 3
     inflate_modes = ('avg', 'center')
 
     def __init__(self,
                  arch: Union[str, dict] = 'small',
                  in_channels: int = 3,
-                 mlp_ratio: float = 4.,
+                 with_cls_token: bool = False,
+                 mlp_ratio: Optional[float] = None,
                  drop_path_rate: float = 0.,
                  frozen_stages: int = -1,
                  norm_eval: bool = False,
@@ -635,14 +826,18 @@ class UniFormer3D(UniFormerBase):
         if inflate not in self.inflate_modes:
             raise ValueError(f'unknown inflate {inflate!r}; expected one of {self.inflate_modes}')
         self.inflate = inflate
+        self.with_cls_token = with_cls_token
         super().__init__(arch, in_channels, mlp_ratio, drop_path_rate, frozen_stages, norm_eval, with_cp,
                          init_cfg)
+        self._check_light_options(with_cls_token, runs_last_stage=True)
         self.norm = nn.BatchNorm3d(self.embed_dims[-1])
         self._freeze_stages()
 
     def _build_patch_embed(self, stage: int, in_dim: int, dim: int) -> nn.Module:
         if self.arch_settings.get('conv_stem', False):
             raise ValueError('the overlapping conv stem (conv_stem) exists for UniFormer2D only')
+        if self.hourglass and stage == 0:
+            return ConvPatchEmbed(in_dim, dim, stem=True, ndim=3)
         if stage == 0:
             return PatchEmbed(in_dim, dim, kernel_size=(3, 4, 4), stride=(2, 4, 4), padding=(1, 0, 0), ndim=3)
         return PatchEmbed(in_dim, dim, kernel_size=(1, 2, 2), ndim=3)
@@ -655,13 +850,13 @@ class UniFormer3D(UniFormerBase):
 
     def _expected_load_gaps(self, missing: List[str], unexpected: List[str]) -> Dict[str, str]:
         return {key: "the checkpoint's classifier (Kinetics or ImageNet classes); the recognizer's cls_head "
-                     'holds the classes' for key in unexpected if key.split('.')[0] == 'head'}
+                     'holds the classes' for key in unexpected if key.split('.')[0] in _CLASSIFIER_KEYS}
 
     def _adapt_state_dict(self, state_dict: Dict[str, torch.Tensor]) -> Dict[str, torch.Tensor]:
         return inflate_2d_to_3d(state_dict, self.state_dict(), self.inflate)
 
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        x = self._prepare_input(x)
-        for stage in range(self.num_stages):
-            x = self._run_stage(stage, x)
-        return self.norm(x)
+    def forward(self, x: torch.Tensor) -> Union[torch.Tensor, Tuple[torch.Tensor, torch.Tensor]]:
+        maps, cls_token = self._run_stages(self._prepare_input(x), self.num_stages - 1)
+        if self.with_cls_token:
+            return self.norm(maps[-1]), cls_token[:, 0]
+        return self.norm(maps[-1])
