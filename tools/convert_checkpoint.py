@@ -58,7 +58,8 @@ def main() -> None:
             converted = slowfast_video_to_mmaction(checkpoint, args.src_labels, args.dst_labels)
             order = ('classes reordered by name to ' + args.dst_labels if args.src_labels else
                      "classes in the checkpoint's own order (give --src-labels/--dst-labels to reorder them)")
-            summary = f"arch {converted['meta']['arch']}, {converted['meta']['num_classes']} classes, {order}"
+            summary = (f"arch {converted['meta']['arch']}, {converted['meta']['num_classes']} classes, "
+                       f"for {converted['meta']['head']}, {order}")
         elif args.format == 'imagenet':
             converted = imagenet_to_mmpretrain(checkpoint, build_model_from_config(args.config), args.src)
             summary = f"{converted['meta']['num_classes']} classes, fits {args.config}"

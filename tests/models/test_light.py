@@ -261,3 +261,39 @@ def test_mmaction_light_recognizer_trains_both_classifiers_and_tests_with_the_po
         predictions = recognizer(clips, [ActionDataSample().set_gt_label(0) for _ in range(2)], mode='predict')
         scores = head.fc_cls(recognizer.backbone(clips[:, 0])[0].flatten(2).mean(-1)).softmax(-1)
     torch.testing.assert_close(torch.stack([p.pred_score for p in predictions]), scores)
+
+
+@pytest.mark.slow
+def test_kinetics_light_checkpoint_converts_to_the_release_classifier():
+    from mmaction.registry import MODELS
+    from mmengine.registry import DefaultScope
+
+    import uniformer_mm.models.heads.recognition  # noqa: F401  (registers UniFormerLightHead)
+
+    from model_converters.uniformer_official import slowfast_video_to_mmaction
+    ref = reference('xxs', ndim=3, layer_scale=0.1).eval()
+    converted = slowfast_video_to_mmaction(dict(model_state=ref.state_dict(), epoch=110))
+    assert (converted['meta']['arch'], converted['meta']['head']) == ('xxs_ls', 'UniFormerLightHead')
+    with DefaultScope.overwrite_default_scope('mmaction'):
+        recognizer = MODELS.build(dict(
+            type='Recognizer3D',
+            backbone=dict(type='UniFormer3D', arch='xxs_ls', with_cls_token=True),
+            cls_head=dict(type='UniFormerLightHead', num_classes=400, in_channels=448)))
+    recognizer.load_state_dict(converted['state_dict'], strict=True)
+    clip = torch.randn(1, 3, 4, 96, 96)
+    with torch.no_grad():
+        ours = recognizer.cls_head(recognizer.eval().backbone(clip))
+        assert_same(ours, ref(clip))
+
+
+def test_imagenet_light_weights_inflate_into_the_video_model(tmp_path):
+    ref = reference('xxs')
+    path = tmp_path / 'uniformer_xxs_128_in1k.pth'
+    torch.save(dict(model=ref.state_dict()), path)
+    video = UniFormer3D(arch='xxs', init_cfg=dict(type='Pretrained', checkpoint=str(path)))
+    video.init_weights()
+    stem = ref.state_dict()['patch_embed1.proj.0.weight']
+    inflated = video.state_dict()['patch_embed1.proj.0.weight']
+    assert inflated.shape == stem.shape[:2] + (3, ) + stem.shape[2:]
+    torch.testing.assert_close(inflated.sum(dim=2), stem)
+    torch.testing.assert_close(video.cls_token, ref.cls_token)

@@ -74,8 +74,10 @@ def slowfast_video_to_mmaction(checkpoint: Mapping,
                                dst_labels: Optional[str] = None) -> Dict[str, dict]:
     """An official Kinetics checkpoint (PySlowFast, ``{'model_state': ...}``) as an mmaction2 Recognizer3D one.
 
-    The backbone goes under ``backbone.`` and the classifier ``head`` becomes the I3DHead's ``cls_head.fc_cls``.
-    The backbone part is checked by loading it strictly into the UniFormer3D its depths name.
+    The backbone goes under ``backbone.`` and the classifier ``head`` becomes the I3DHead's ``cls_head.fc_cls``;
+    the light models' class-token classifier ``head_cls`` and its ``norm_cls`` become ``cls_head.fc_token`` and
+    ``cls_head.norm_token`` of :class:`UniFormerLightHead`. The backbone part is checked by loading it strictly
+    into the UniFormer3D its depths (and, for the light XXS, its layer scales) name.
 
     The release orders the Kinetics-400 classes as its ``kinetics_400_categroies.txt``; mmaction2's annotation
     lists use ``label_map_k400.txt`` (alphabetical). Given both label files, the classifier rows are permuted by
@@ -93,25 +95,36 @@ def slowfast_video_to_mmaction(checkpoint: Mapping,
     if 'head.weight' not in state_dict:
         raise ValueError('not a classification checkpoint: no head.weight; found a backbone with '
                          + describe_layout(state_dict))
-    backbone = {k: v for k, v in state_dict.items() if not k.startswith('head.')}
-    archs = {tuple(s['depths']): name for name, s in UniFormer3D.arch_zoo.items()}
+    renames = {'head.': 'cls_head.fc_cls.', 'head_cls.': 'cls_head.fc_token.', 'norm_cls.': 'cls_head.norm_token.'}
+    backbone = {k: v for k, v in state_dict.items() if not k.startswith(tuple(renames))}
     depths = read_depths(backbone)
-    if depths not in archs:
-        raise ValueError(f'no UniFormer3D arch has depths {depths}; known: {sorted(archs)}')
-    load_state_dict_strictly(UniFormer3D(arch=archs[depths]), backbone, lambda missing, unexpected: {},
+    local_scale = any(re.fullmatch(r'blocks1\.\d+\.gamma_1', k) for k in backbone)
+    archs = [name for name, settings in UniFormer3D.arch_zoo.items()
+             if tuple(settings['depths']) == depths and settings.get('local_layer_scale', False) == local_scale]
+    if not archs:
+        known = sorted(tuple(settings['depths']) for settings in UniFormer3D.arch_zoo.values())
+        raise ValueError(f'no UniFormer3D arch has depths {depths}; known: {known}')
+    load_state_dict_strictly(UniFormer3D(arch=archs[0]), backbone, lambda missing, unexpected: {},
                              source='the converted backbone')
-    weight, bias = state_dict['head.weight'], state_dict['head.bias']
-    meta = dict(converted_from='PySlowFast UniFormer', arch=archs[depths], num_classes=int(weight.shape[0]))
+    num_classes = int(state_dict['head.weight'].shape[0])
+    light = 'head_cls.weight' in state_dict
+    meta = dict(converted_from='PySlowFast UniFormer', arch=archs[0], num_classes=num_classes,
+                head='UniFormerLightHead' if light else 'I3DHead')
+    rows = None
     if src_labels is not None:
         src_names, dst_names = read_class_names(src_labels), read_class_names(dst_labels)
-        if len(src_names) != weight.shape[0]:
-            raise ValueError(f'{src_labels} names {len(src_names)} classes, the classifier has {weight.shape[0]}')
+        if len(src_names) != num_classes:
+            raise ValueError(f'{src_labels} names {len(src_names)} classes, the classifier has {num_classes}')
         rows = torch.tensor(class_order(src_names, dst_names))
-        weight, bias = weight[rows], bias[rows]
         meta['dataset_meta'] = dict(classes=tuple(dst_names))
     converted = {f'backbone.{k}': v for k, v in backbone.items()}
-    converted['cls_head.fc_cls.weight'] = weight
-    converted['cls_head.fc_cls.bias'] = bias
+    for key, value in state_dict.items():
+        prefix = next((p for p in renames if key.startswith(p)), None)
+        if prefix is None:
+            continue
+        if rows is not None and prefix != 'norm_cls.':  # classifier rows follow the class order
+            value = value[rows]
+        converted[renames[prefix] + key[len(prefix):]] = value
     return dict(state_dict=converted, meta=meta)
 
 
