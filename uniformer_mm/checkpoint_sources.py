@@ -107,6 +107,21 @@ def _entries() -> Tuple[ReleasedCheckpoint, ...]:
         imagenet('uniformer_base_ls_in1k', 'ImageNet-1K 224, 83.9 top-1', 'base_ls', 64,
                  f"arch='base_ls'; classifier {cls}uniformer-base-ls_8xb128_in1k.py",
                  drive='10FnwzMVgGL8bPO3EMZ7oG4vDvqnPoBK5'),
+        # The light models (Google Drive only), under the names the release's own downstream scripts use.
+        imagenet('uniformer_xxs_128_in1k', 'ImageNet-1K 128, 76.8 top-1', 'xxs', 28,
+                 f'{cls}uniformer-xxs_8xb512_in1k-128px.py', drive='1Cr7uB5hUck1BHioEROWZjfLpYRwg4Zps'),
+        imagenet('uniformer_xxs_160_in1k', 'ImageNet-1K 160, 79.1 top-1', 'xxs', 28,
+                 f'{cls}uniformer-xxs_8xb512_in1k-160px.py', drive='1CsXCzfVFPyM2mY8BA_1fO3q_VBngnF44'),
+        imagenet('uniformer_xxs_192_in1k', 'ImageNet-1K 192, 79.9 top-1', 'xxs', 28,
+                 f'{cls}uniformer-xxs_8xb512_in1k-192px.py', drive='1CjrCEnZCk2aLrN7nVG8vFvu3FAUL4_Y_'),
+        imagenet('uniformer_xxs_224_in1k', 'ImageNet-1K 224, 80.6 top-1', 'xxs', 28,
+                 f'{cls}uniformer-xxs_8xb512_in1k.py; the XXS detection and segmentation configs',
+                 drive='1Cw9r_3c30N-esFI8RFYa6rQXJrr1rAHY'),
+        imagenet('uniformer_xs_192_in1k', 'ImageNet-1K 192, 81.5 top-1', 'xs', 32,
+                 f'{cls}uniformer-xs_8xb512_in1k-192px.py', drive='1Ce2Dk9-k_-sHt5dXp-gfNOEK37Jdcffv'),
+        imagenet('uniformer_xs_224_in1k', 'ImageNet-1K 224, 82.0 top-1', 'xs', 32,
+                 f'{cls}uniformer-xs_8xb512_in1k.py; the XS detection and segmentation configs',
+                 drive='1CwQ91fjuAu3Rhn3zV4vjAmQ8v36AfYPT'),
         # The token-labeling release: Google Drive only; names as the release's users know them (its READMEs
         # give Drive links, not file names).
         token_labeling('uniformer_small_tl_224', 'ImageNet-1K 224 token labeling, 83.4 top-1', 'small_dim32', 32,

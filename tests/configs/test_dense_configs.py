@@ -140,3 +140,29 @@ def test_pose_recipe(config, input_size, sigma, lr):
     assert cfg.train_cfg.max_epochs == 210 and cfg.param_scheduler[1].milestones == [170, 200]
     assert cfg.train_dataloader.batch_size * 8 == cfg.auto_scale_lr.base_batch_size
     assert cfg.model.test_cfg.flip_test
+
+
+# The light models: config -> (arch, drop_path_rate, the release's parameter count (its backbone built, the
+# standard neck and heads added))
+LIGHT = {
+    'mmdet/mask-rcnn_uniformer-xxs_fpn_1x_coco.py': ('xxs', 0., 29_437_472),
+    'mmdet/mask-rcnn_uniformer-xs_fpn_1x_coco.py': ('xs', 0.15, 35_634_160),
+    'mmseg/fpn_uniformer-xxs_8xb4-80k_ade20k-512x512.py': ('xxs', 0., 13_536_710),
+    'mmseg/fpn_uniformer-xs_8xb4-80k_ade20k-512x512.py': ('xs', 0.1, 19_733_398),
+}
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize('config', sorted(LIGHT))
+def test_light_config_builds_the_release_model(config):
+    arch, drop_path_rate, params = LIGHT[config]
+    cfg = Config.fromfile(str(ROOT / 'configs' / config))
+    model = build_model_from_config(cfg)
+    backbone = model.backbone
+    assert backbone.arch_settings == UniFormer2D.arch_zoo[arch] and backbone.attn_mode == 'global'
+    assert cfg.model.backbone.drop_path_rate == drop_path_rate and backbone.checkpointed_blocks == (0, 0, 0, 0)
+    assert backbone.init_cfg == dict(type='Pretrained', checkpoint=f'uniformer_{arch}_224_in1k')
+    assert cfg.model.neck.in_channels == list(backbone.embed_dims)
+    # The release trained these in full precision.
+    assert cfg.optim_wrapper.type == 'OptimWrapper'
+    assert sum(p.numel() for p in model.parameters()) == params
