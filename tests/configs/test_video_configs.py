@@ -9,7 +9,27 @@ from mmengine.registry import DefaultScope
 from uniformer_mm import UniFormer3D
 
 CONFIG_DIR = Path(__file__).resolve().parents[2] / 'configs' / 'mmaction'
-CONFIGS = sorted(p.name for p in CONFIG_DIR.glob('uniformer3d-*.py'))
+CONFIGS = sorted(p.name for p in CONFIG_DIR.glob('uniformer3d-*.py') if not p.name.startswith('uniformer3d-x'))
+# The light models' rows: config -> (arch, frames, size, lr, weight decay, drop path, clips per GPU, ImageNet
+# weights, the release's parameter count)
+LIGHT = {
+    'uniformer3d-xxs_in1k-pre_8xb32-u4-110e_kinetics400-rgb-128px.py':
+        ('xxs_ls', 4, 128, 4e-4, 0.1, 0.05, 32, 'uniformer_xxs_128_in1k', 9_840_616),
+    'uniformer3d-xxs_in1k-pre_8xb32-u4-110e_kinetics400-rgb-160px.py':
+        ('xxs_ls', 4, 160, 4e-4, 0.1, 0.05, 32, 'uniformer_xxs_160_in1k', 9_840_616),
+    'uniformer3d-xxs_in1k-pre_8xb32-u8-110e_kinetics400-rgb-128px.py':
+        ('xxs_ls', 8, 128, 4e-4, 0.1, 0.05, 32, 'uniformer_xxs_128_in1k', 9_840_616),
+    'uniformer3d-xxs_in1k-pre_8xb32-u8-110e_kinetics400-rgb-160px.py':
+        ('xxs', 8, 160, 4e-4, 0.1, 0.05, 32, 'uniformer_xxs_160_in1k', 9_833_896),
+    'uniformer3d-xxs_in1k-pre_8xb32-u16-110e_kinetics400-rgb-128px.py':
+        ('xxs', 16, 128, 8e-4, 0.1, 0.05, 32, 'uniformer_xxs_128_in1k', 9_833_896),
+    'uniformer3d-xxs_in1k-pre_8xb32-u16-110e_kinetics400-rgb-160px.py':
+        ('xxs', 16, 160, 8e-4, 0.1, 0.05, 32, 'uniformer_xxs_160_in1k', 9_833_896),
+    'uniformer3d-xxs_in1k-pre_8xb32-u32-110e_kinetics400-rgb-160px.py':
+        ('xxs', 32, 160, 8e-4, 0.1, 0.05, 32, 'uniformer_xxs_160_in1k', 9_833_896),
+    'uniformer3d-xs_in1k-pre_8xb16-u32-110e_kinetics400-rgb-192px.py':
+        ('xs', 32, 192, 4e-4, 0.05, 0.1, 16, 'uniformer_xs_192_in1k', 16_099_552),
+}
 
 
 def sampler(pipeline):
@@ -74,3 +94,33 @@ def test_config_builds_with_reference_settings(name):
         assert (test_sampler['clip_len'], test_sampler['num_clips']) == (clip_len, 4), 'K400: 1 crop x 4 clips'
         assert 'CenterCrop' in [t['type'] for t in test_pipeline]
         assert 'in1k' in cfg.model.backbone.init_cfg.checkpoint and cfg.model.backbone.inflate == 'avg'
+
+
+def test_every_light_row_is_there():
+    assert {p.name for p in CONFIG_DIR.glob('uniformer3d-x*.py')} == set(LIGHT)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize('name', sorted(LIGHT))
+def test_light_config_builds_the_release_model(name):
+    arch, frames, size, lr, weight_decay, drop_path, batch, pretrained, params = LIGHT[name]
+    cfg = Config.fromfile(str(CONFIG_DIR / name))
+    assert cfg.custom_imports.imports == ['uniformer_mm', 'uniformer_mm.models.heads.recognition']
+    from mmaction.registry import MODELS
+    with DefaultScope.overwrite_default_scope('mmaction'):
+        model = MODELS.build(cfg.model)
+    assert model.backbone.arch_settings == UniFormer3D.arch_zoo[arch] and model.backbone.with_cls_token
+    assert type(model.cls_head).__name__ == 'UniFormerLightHead' and model.cls_head.cls_weight == 0.5
+    assert sum(p.numel() for p in model.parameters()) == params
+    assert (cfg.model.backbone.drop_path_rate, cfg.model.backbone.init_cfg.checkpoint) == (drop_path, pretrained)
+    assert sampler(cfg.train_dataloader.dataset.pipeline) == dict(type='UniformSample', clip_len=frames)
+    test_pipeline = cfg.test_dataloader.dataset.pipeline
+    assert sampler(test_pipeline) == dict(type='UniformSample', clip_len=frames, test_mode=True)
+    assert [t['crop_size'] for t in test_pipeline if t['type'] == 'CenterCrop'] == [size]
+    assert [t['scale'] for t in cfg.train_dataloader.dataset.pipeline if t['type'] == 'Resize'] == [(size, size)]
+    optimizer = cfg.optim_wrapper.optimizer
+    assert (optimizer.lr, optimizer.weight_decay, cfg.optim_wrapper.clip_grad.max_norm) == (lr, weight_decay, 20)
+    assert cfg.train_dataloader.batch_size == batch and cfg.train_cfg.max_epochs == 110
+    warmup, cosine = cfg.param_scheduler
+    assert warmup.end == cosine.begin == 10 and warmup.start_factor * lr == pytest.approx(1e-6)
+    assert cosine.eta_min == 1e-6

@@ -99,16 +99,20 @@ def dense_tables(models: dict) -> str:
     return '\n\n'.join('\n'.join(table) for table in tables)
 
 
+def _unless_224(meta: dict) -> str:
+    return '' if meta['FLOPs Input'] == '224x224' else f" (at {meta['FLOPs Input']})"
+
+
 def video_table(models: dict) -> str:
     out = ['| config | initialised from | dataset | top-1 (published) | test views | params | GFLOPs per view '
-           '(measured at 224) | GFLOPs, all views (published) | weights |',
+           '(measured; at 224 unless noted) | GFLOPs, all views (published) | weights |',
            '|---|---|---|---|---|---|---|---|---|']
     for m in models['mmaction']:
         meta, result = m['Metadata'], m['Results'][0]
         backbone, sampling = meta['Architecture']
         out.append(f"| {_link(m)} | {meta['Pretrained']} {backbone[len('UniFormer-'):]} | {result['Dataset']} | "
                    f"{_fmt(result['Metrics']['Top 1 Accuracy'])} | {meta['Testing Views']} | "
-                   f"{_millions(meta['Parameters'])} | {meta['FLOPs'][:-1]} | "
+                   f"{_millions(meta['Parameters'])} | {meta['FLOPs'][:-1]}{_unless_224(meta)} | "
                    f"{meta['Published FLOPs (all views)'][:-1]} | {_weights(m)} |")
     return '\n'.join(out)
 
