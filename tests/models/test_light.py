@@ -297,3 +297,12 @@ def test_imagenet_light_weights_inflate_into_the_video_model(tmp_path):
     assert inflated.shape == stem.shape[:2] + (3, ) + stem.shape[2:]
     torch.testing.assert_close(inflated.sum(dim=2), stem)
     torch.testing.assert_close(video.cls_token, ref.cls_token)
+
+
+def test_light_video_model_trains_under_autocast():
+    model = UniFormer3D(arch='xxs', with_cls_token=True).train()
+    with torch.autocast('cpu', dtype=torch.bfloat16):
+        feature_map, cls_token = model(torch.randn(2, 3, 4, 64, 64))
+        loss = feature_map.float().mean() + cls_token.float().mean()
+    loss.backward()
+    assert model.cls_token.grad is not None and torch.isfinite(model.blocks4[0].attn.qkv.weight.grad).all()
