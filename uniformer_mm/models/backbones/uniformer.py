@@ -296,7 +296,7 @@ class TokenPruningBlock(nn.Module):
             blended = first_row[:, 1:]
             if scores is not None:
                 blended = (1 - self.trade_off) * scores + self.trade_off * blended
-            return seq[:, 1:].transpose(1, 2).reshape(shape), seq[:, :1], blended
+            return seq[:, 1:].transpose(1, 2).reshape(shape), seq[:, :1], self._pooled(blended, shape)
         if scores is None:
             raise ValueError('a pruning block needs the scores of an earlier block (keep_ratio 1 first)')
         keep = int(num_tokens * self.keep_ratio)
@@ -317,13 +317,16 @@ class TokenPruningBlock(nn.Module):
         ranked = torch.cat([seq[:, 1:keep + 1], rest], dim=1)
         tokens = torch.empty_like(ranked).scatter(1, order.unsqueeze(-1).expand(-1, -1, dim), ranked)
         scores = torch.empty_like(ranked_scores).scatter(1, order, ranked_scores)
-        if self.pool_scores:
-            total = scores.sum(dim=1, keepdim=True)
-            grid = scores.reshape(shape[0], 1, *shape[2:])
-            kernel = (2, 2) if self.ndim == 2 else (1, 2, 2)
-            pooled = (F.avg_pool2d if self.ndim == 2 else F.avg_pool3d)(grid, kernel, kernel).flatten(1)
-            scores = pooled * (total / pooled.sum(dim=1, keepdim=True))
-        return tokens.transpose(1, 2).reshape(shape), seq[:, :1], scores
+        return tokens.transpose(1, 2).reshape(shape), seq[:, :1], self._pooled(scores, shape)
+
+    def _pooled(self, scores: torch.Tensor, shape: torch.Size) -> torch.Tensor:
+        """With ``pool_scores``, the scores averaged over 2x2 (spatial) cells, rescaled to keep their sum."""
+        if not self.pool_scores:
+            return scores
+        grid = scores.reshape(shape[0], 1, *shape[2:])
+        kernel = (2, 2) if self.ndim == 2 else (1, 2, 2)
+        pooled = (F.avg_pool2d if self.ndim == 2 else F.avg_pool3d)(grid, kernel, kernel).flatten(1)
+        return pooled * (scores.sum(dim=1, keepdim=True) / pooled.sum(dim=1, keepdim=True))
 
 
 def _layer_norm_channels(norm: nn.LayerNorm, x: torch.Tensor) -> torch.Tensor:
