@@ -8,6 +8,7 @@ Tasks (config in configs/{codebase}/toy/):
     pose  top-down UniFormer-S on stick figures, COCO keypoint AP (about 3 minutes on 2 cores)
     seg   Semantic FPN UniFormer-S-h14 on shapes, ADE20K-style mIoU (about 7 minutes)
     det   Mask R-CNN UniFormer-S-h14 on shapes, COCO box / mask AP (longest)
+    seg-xxs, det-xxs  the same with the light UniFormer-XXS (token pruning)
     cls   UniFormer-S fine-tuned from its ImageNet checkpoint on a class-per-folder set of shapes, top-1
           accuracy (about 3 minutes); "untrained" is the ImageNet backbone with a new, untrained head.
           ``--pretrained`` picks the ImageNet checkpoint: the released uniformer_small_in1k by default
@@ -38,6 +39,9 @@ TASKS = {
     'det': ('mmdet', 'configs/mmdet/toy/mask-rcnn_uniformer-s-h14_fpn_toy-shapes.py',
             ('coco/bbox_mAP', 'coco/segm_mAP')),
     'cls': ('mmpretrain', 'configs/mmpretrain/toy/uniformer-small_toy-shapes-96px.py', ('accuracy/top1', )),
+    'seg-xxs': ('mmseg', 'configs/mmseg/toy/fpn_uniformer-xxs_toy-shapes-160x160.py', ('mIoU', 'aAcc')),
+    'det-xxs': ('mmdet', 'configs/mmdet/toy/mask-rcnn_uniformer-xxs_fpn_toy-shapes.py',
+                ('coco/bbox_mAP', 'coco/segm_mAP')),
 }
 # The data root of each task's config, and the generator that writes it.
 DATA = {

@@ -61,6 +61,19 @@ def test_mim_train_then_mim_test(toy_root, codebase):
         assert metrics[key] >= 0 or metrics[key] == -1  # COCO reports -1 where a category has no instance
 
 
+@pytest.mark.parametrize('codebase, config', [
+    ('mmseg', ROOT / 'configs/mmseg/toy/fpn_uniformer-xxs_toy-shapes-160x160.py'),
+    ('mmdet', ROOT / 'configs/mmdet/toy/mask-rcnn_uniformer-xxs_fpn_toy-shapes.py'),
+])
+def test_light_toy_recipes_train_and_test_with_mim(toy_root, codebase, config):
+    _, short, checkpoint, metric_keys = TOY[codebase]
+    work_dir = toy_root / 'work' / f'{codebase}-xxs'
+    run([MIM, 'train', codebase, config, '--work-dir', work_dir, '--cfg-options', *short], cwd=toy_root)
+    run([MIM, 'test', codebase, config, '--checkpoint', work_dir / checkpoint, '--work-dir', work_dir], cwd=toy_root)
+    metrics = newest_test_metrics(work_dir)
+    assert all(key in metrics for key in metric_keys)
+
+
 def test_resume_continues_an_interrupted_run(toy_root):
     config, short, _, _ = TOY['mmseg']
     work_dir = toy_root / 'work' / 'resume'

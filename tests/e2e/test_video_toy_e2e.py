@@ -7,7 +7,8 @@ import pytest
 
 pytestmark = pytest.mark.slow  # mim subprocesses: minutes on 2 cores
 ROOT = Path(__file__).resolve().parents[2]
-CONFIG = 'configs/mmaction/toy/uniformer3d-s_toy-motion-rgb.py'
+CONFIGS = ('configs/mmaction/toy/uniformer3d-s_toy-motion-rgb.py',
+           'configs/mmaction/toy/uniformer3d-xxs_toy-motion-rgb.py')
 
 
 def run(args, **kwargs):
@@ -25,16 +26,17 @@ def data_options(data: Path, ann_file: str):
     return options
 
 
-def test_mim_train_and_test_on_generated_clips(tmp_path):
+@pytest.mark.parametrize('config', CONFIGS)
+def test_mim_train_and_test_on_generated_clips(tmp_path, config):
     data, work_dir = tmp_path / 'toy', tmp_path / 'work'
     run([sys.executable, 'tools/dataset_converters/generate_toy_video.py', str(data),
          '--train', '8', '--val', '4', '--size', '32'])
     mim = str(Path(sys.executable).parent / 'mim')
-    run([mim, 'train', 'mmaction', CONFIG, '--work-dir', str(work_dir), '--cfg-options', 'train_cfg.max_epochs=1',
+    run([mim, 'train', 'mmaction', config, '--work-dir', str(work_dir), '--cfg-options', 'train_cfg.max_epochs=1',
          'train_dataloader.batch_size=4', *data_options(data, 'val')])
     checkpoint = work_dir / 'epoch_1.pth'
     assert checkpoint.exists()
     for ann_file in ('val', 'val_shuffled'):
-        output = run([mim, 'test', 'mmaction', CONFIG, '--checkpoint', str(checkpoint), '--work-dir', str(work_dir),
+        output = run([mim, 'test', 'mmaction', config, '--checkpoint', str(checkpoint), '--work-dir', str(work_dir),
                       '--cfg-options', *data_options(data, ann_file)])
         assert 'acc/top1' in output

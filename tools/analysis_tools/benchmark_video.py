@@ -1,4 +1,5 @@
-"""UniFormer3D side by side with mmaction2's video transformers on the same clips.
+"""UniFormer3D side by side with mmaction2's video transformers, or the light UniFormer3D XXS / XS with mmaction2's
+X3D (``--models light``, the paper's comparison), on the same clips.
 
 For each backbone: parameters, GFLOPs (multiply-accumulates, the convention of the UniFormer paper's 41.8G for
 UniFormer-S 16x4, counted by torch's FlopCounterMode), CPU latency and peak resident memory of one inference
@@ -7,6 +8,7 @@ clip, each model in its own process. With ``--toy-work-dirs NAME=DIR``, also the
 
 Example:
     python tools/analysis_tools/benchmark_video.py --frames 16 --size 224 --threads 2
+    python tools/analysis_tools/benchmark_video.py --models light --frames 16 --size 160 --threads 2
 """
 import argparse
 import json
@@ -28,10 +30,19 @@ BACKBONES = {
     'MViTv2-S (mmaction2)': lambda frames, size: dict(type='MViT', arch='small', spatial_size=size,
                                                       temporal_size=frames),
 }
+# X3D-S and X3D-M are one backbone (mmaction2's X3D with gamma_w 1, gamma_b 2.25, gamma_d 2.2) that the X3D paper
+# runs on 13x160 and 16x224 clips.
+LIGHT_BACKBONES = {
+    'UniFormer3D-XXS (ours)': lambda frames, size: dict(type='UniFormer3D', arch='xxs'),
+    'UniFormer3D-XS (ours)': lambda frames, size: dict(type='UniFormer3D', arch='xs'),
+    'X3D-S / X3D-M (mmaction2)': lambda frames, size: dict(type='X3D', gamma_w=1, gamma_b=2.25, gamma_d=2.2),
+}
+FAMILIES = {'transformers': BACKBONES, 'light': LIGHT_BACKBONES}
 
 
 def parse_args() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument('--models', choices=sorted(FAMILIES), default='transformers')
     parser.add_argument('--frames', type=int, default=16)
     parser.add_argument('--size', type=int, default=224)
     parser.add_argument('--threads', type=int, default=2)
@@ -53,7 +64,8 @@ def run_worker(spec: dict) -> dict:
 
     torch.set_num_threads(spec['threads'])
     with DefaultScope.overwrite_default_scope('mmaction'):
-        model = MODELS.build(BACKBONES[spec['name']](spec['frames'], spec['size'])).eval()
+        model = MODELS.build(FAMILIES[spec['models']][spec['name']](spec['frames'], spec['size']))
+    model.eval()  # not chained: mmaction2's X3D.train() returns None
     clip = torch.randn(1, 3, spec['frames'], spec['size'], spec['size'])
     with torch.no_grad():
         # Count through the math attention path: FlopCounterMode has no formula for the fused CPU kernel and
@@ -91,8 +103,9 @@ def main() -> None:
           f'latency is the median of {args.repeat} runs after a warm-up\n')
     print('| backbone | params (M) | GMACs | CPU latency (s) | peak RSS (MB) | toy top-1 (ordered / shuffled) |')
     print('|---|---|---|---|---|---|')
-    for name in BACKBONES:
-        spec = dict(name=name, frames=args.frames, size=args.size, threads=args.threads, repeat=args.repeat)
+    for name in FAMILIES[args.models]:
+        spec = dict(models=args.models, name=name, frames=args.frames, size=args.size, threads=args.threads,
+                    repeat=args.repeat)
         out = subprocess.run([sys.executable, __file__, '--worker', json.dumps(spec)], capture_output=True,
                              text=True)
         if out.returncode:
