@@ -571,11 +571,13 @@ class UniFormerBase(BaseModule):
             raise ValueError(f'{type(self).__name__} expects {self.in_channels} input channels, '
                              f'got {x.shape[1]} (input shape {tuple(x.shape)})')
 
-    def _run_stages(self, x: torch.Tensor, last_stage: int) -> Tuple[List[torch.Tensor], Optional[torch.Tensor]]:
-        """Runs stages 0..``last_stage``; returns their output maps and, for the light archs, the class token."""
-        maps = []
+    def _run_stages(self, x: torch.Tensor,
+                    out_stages: Sequence[int]) -> Tuple[Dict[int, torch.Tensor], Optional[torch.Tensor]]:
+        """Runs stages 0..max(``out_stages``); returns ``{stage: output map}`` for ``out_stages`` (the others are
+        released as the next stage consumes them) and, for the light archs, the final class token."""
+        maps = {}
         cls_token = scores = None
-        for stage in range(last_stage + 1):
+        for stage in range(max(out_stages) + 1):
             x = getattr(self, f'patch_embed{stage + 1}')(x)
             if self.hourglass and stage == 2:
                 # A copy rather than an expanded view: under no_grad a view of the parameter still requires grad
@@ -590,7 +592,8 @@ class UniFormerBase(BaseModule):
                     x, cls_token, scores = run(x, cls_token, scores)
                 else:
                     x = run(x)
-            maps.append(x)
+            if stage in out_stages:
+                maps[stage] = x
         return maps, cls_token
 
     def _frozen_modules(self) -> List[nn.Module]:
@@ -765,9 +768,9 @@ class UniFormer2D(UniFormerBase):
         return reasons
 
     def forward(self, x: torch.Tensor) -> Tuple[torch.Tensor, ...]:
-        maps, cls_token = self._run_stages(self._prepare_input(x), max(self.out_indices))
+        maps, cls_token = self._run_stages(self._prepare_input(x), self.out_indices)
         if self.out_norm == 'batch':
-            outs = [self.norm(maps[-1])]
+            outs = [self.norm(maps[self.num_stages - 1])]
         else:
             outs = [_layer_norm_channels(getattr(self, f'norm{stage + 1}'), maps[stage]) for stage in self.out_indices]
         if self.with_cls_token:
@@ -859,7 +862,6 @@ class UniFormer3D(UniFormerBase):
         return inflate_2d_to_3d(state_dict, self.state_dict(), self.inflate)
 
     def forward(self, x: torch.Tensor) -> Union[torch.Tensor, Tuple[torch.Tensor, torch.Tensor]]:
-        maps, cls_token = self._run_stages(self._prepare_input(x), self.num_stages - 1)
-        if self.with_cls_token:
-            return self.norm(maps[-1]), cls_token[:, 0]
-        return self.norm(maps[-1])
+        maps, cls_token = self._run_stages(self._prepare_input(x), (self.num_stages - 1, ))
+        feature_map = self.norm(maps[self.num_stages - 1])
+        return (feature_map, cls_token[:, 0]) if self.with_cls_token else feature_map
