@@ -30,5 +30,6 @@ setup(
     package_data={'uniformer_mm': ['.mim/model-index.yml', '.mim/configs/*/metafile.yml', '.mim/configs/**/*.py']},
     python_requires='>=3.8',
     install_requires=requirements('runtime.txt'),
-    extras_require=dict(codebases=requirements('codebases.txt'), tests=requirements('tests.txt')),
+    extras_require=dict(codebases=requirements('codebases.txt'), deployment=requirements('deployment.txt'),
+                        tests=requirements('tests.txt')),
 )

@@ -17,7 +17,7 @@ TORCH_VERSION=2.14.1
 TORCHVISION_VERSION=0.29.1
 MMCV_VERSION=2.1.0
 # Bump when the installed set changes, so that existing venvs re-run the pip steps.
-SETUP_REVISION=4
+SETUP_REVISION=5
 
 log() { printf '[setup] %s\n' "$*" >&2; }
 die() { printf '[setup] ERROR: %s\n' "$*" >&2; exit 1; }
@@ -131,10 +131,14 @@ if not (init.parent / 'drn').is_dir():
         print('[setup] patched mmaction2: removed the import of the DRN localizer missing from its wheel')
 EOF
 
+log "installing the export and deployment tools (onnx, onnxruntime, openvino, mmdeploy) and moviepy"
+pip_install -r "$ROOT/requirements/deployment.txt"
+
 log "installing uniformer_mm (editable)"
 pip_install --no-deps -e "$ROOT"
 
 "$PY" -c "import uniformer_mm, uniformer_mm.models.heads.classification, mmdet, mmseg, mmpose, mmaction.models, mmpretrain, mmcv.ops
+import uniformer_mm.deployment, onnxruntime, openvino, mmdeploy, moviepy
 from xtcocotools import mask; mask.area(mask.frPyObjects([[0, 0, 3, 0, 3, 3, 0, 3]], 4, 4))" \
     || die "the stack does not work; see the errors above"
 touch "$stamp"

@@ -2,7 +2,8 @@
 
 With ``--checkpoint`` this is what ``mim test`` does. Without it, the model is evaluated as initialised
 (``init_weights``, i.e. what training would start from): the untrained baseline a toy training must beat.
-Distributed CPU-only runs work as in ``tools/train.py``.
+Distributed CPU-only runs work as in ``tools/train.py``. ``--deploy``, ``--compile`` and ``--channels-last``
+take the fast CPU path (docs/deployment.md).
 
 Example:
     python tools/test.py configs/mmseg/toy/fpn_uniformer-s-h14_toy-shapes-160x160.py --work-dir work_dirs/untrained
@@ -10,11 +11,12 @@ Example:
 import argparse
 
 from mmengine.config import DictAction
+from mmengine.model import is_model_wrapper
 from mmengine.runner import Runner
 
 from uniformer_mm.engine import prepare_distributed
 
-from harness import load_run_config
+from harness import add_inference_speed_arguments, load_run_config, speed_up_for_inference
 
 
 def parse_args() -> argparse.Namespace:
@@ -24,6 +26,7 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument('--work-dir', help='defaults to work_dirs/{config name}')
     parser.add_argument('--cfg-options', nargs='+', action=DictAction, help='key=value overrides of the config')
     parser.add_argument('--launcher', choices=['none', 'pytorch', 'slurm', 'mpi'], default='none')
+    add_inference_speed_arguments(parser)
     return parser.parse_args()
 
 
@@ -35,6 +38,10 @@ def main() -> None:
     runner = Runner.from_cfg(cfg)
     if args.checkpoint is None:
         runner.model.init_weights()
+    # Load now (runner.test() then skips it) so that the fast path folds the loaded weights.
+    runner.load_or_resume()
+    model = runner.model.module if is_model_wrapper(runner.model) else runner.model
+    speed_up_for_inference(model, args.deploy, args.compile, args.channels_last)
     runner.test()
 
 

@@ -106,3 +106,17 @@ def test_untrained_baseline_is_evaluated_without_a_checkpoint(toy_root):
     output = run([sys.executable, ROOT / 'tools/test.py', config, '--work-dir', work_dir], cwd=toy_root)
     assert 'load checkpoint' not in output.lower()
     assert 0 <= newest_test_metrics(work_dir)['mIoU'] <= 100
+
+
+def test_fast_cpu_path_evaluates_like_the_plain_model(toy_root):
+    """tools/test.py --deploy --channels-last --compile gives the plain model's metrics on a trained checkpoint."""
+    config, short, checkpoint, metric_keys = TOY['mmseg']
+    work_dir = toy_root / 'work' / 'fast-path'
+    run([MIM, 'train', 'mmseg', config, '--work-dir', work_dir, '--cfg-options', *short], cwd=toy_root)
+    metrics = {}
+    for name, options in [('plain', []), ('fast', ['--deploy', '--channels-last', '--compile'])]:
+        run([sys.executable, ROOT / 'tools/test.py', config, '--checkpoint', work_dir / checkpoint, '--work-dir',
+             work_dir / name, *options], cwd=toy_root)
+        metrics[name] = newest_test_metrics(work_dir / name)
+    for key in metric_keys:
+        assert abs(metrics['fast'][key] - metrics['plain'][key]) < 0.01, (key, metrics)

@@ -7,6 +7,7 @@ not a separate class. Parameter names follow the official release (``patch_embed
 """
 import logging
 from contextlib import nullcontext
+from fractions import Fraction
 from functools import partial
 from typing import Dict, List, Optional, Sequence, Tuple, Union
 
@@ -108,7 +109,46 @@ def _layer_scales(dim: int, value: Optional[float], shape: Tuple[int, ...]) -> T
     return tuple(nn.Parameter(torch.full(shape, float(value))) for _ in range(2))
 
 
-class LocalBlock(nn.Module):
+@torch.no_grad()
+def _fold_batch_norm_into_next_conv(norm: _BatchNorm, conv: nn.Module) -> None:
+    """Folds an eval-mode BatchNorm into the 1x1 convolution that consumes its output:
+    ``W (s x + t) + b = (W s) x + (W t + b)`` with ``s = gamma / sqrt(var + eps)``, ``t = beta - mean s``."""
+    scale = norm.weight / torch.sqrt(norm.running_var + norm.eps)
+    shift = norm.bias - norm.running_mean * scale
+    conv.bias.add_(conv.weight.flatten(1) @ shift)
+    conv.weight.mul_(scale.reshape(1, -1, *([1] * (conv.weight.dim() - 2))))
+
+
+@torch.no_grad()
+def _fold_batch_norm_into_previous_conv(conv: nn.Module, norm: _BatchNorm) -> None:
+    """Folds an eval-mode BatchNorm into the convolution whose output it normalises."""
+    scale = norm.weight / torch.sqrt(norm.running_var + norm.eps)
+    conv.weight.mul_(scale.reshape(-1, *([1] * (conv.weight.dim() - 1))))
+    conv.bias.sub_(norm.running_mean).mul_(scale).add_(norm.bias)
+
+
+class _ConditionalPosition(nn.Module):
+    """The blocks' convolutional position embedding ``x + pos_embed(x)`` (a depthwise 3x3 convolution), whose
+    identity branch ``switch_to_deploy`` folds into the kernel's centre."""
+
+    position_folded = False
+
+    def _embed_position(self, x: torch.Tensor) -> torch.Tensor:
+        return self.pos_embed(x) if self.position_folded else x + self.pos_embed(x)
+
+    @torch.no_grad()
+    def _fold_position_identity(self) -> None:
+        weight = self.pos_embed.weight
+        centre = (slice(None), 0) + tuple(size // 2 for size in weight.shape[2:])
+        weight[centre] += 1
+        self.position_folded = True
+
+    def switch_to_deploy(self) -> None:
+        """Folds what inference lets fold; irreversible, for inference only."""
+        self._fold_position_identity()
+
+
+class LocalBlock(_ConditionalPosition):
     """Block with local relation aggregation ("CBlock"): a 5x5 depthwise convolution between 1x1 ones.
 
     Args:
@@ -138,8 +178,15 @@ class LocalBlock(nn.Module):
         self.mlp = ConvFFN(dim, int(dim * mlp_ratio), ndim)
         self.gamma_1, self.gamma_2 = _layer_scales(dim, layer_scale, (1, dim) + (1, ) * ndim)
 
+    def switch_to_deploy(self) -> None:
+        """Also folds both BatchNorms into the 1x1 convolutions after them."""
+        super().switch_to_deploy()
+        _fold_batch_norm_into_next_conv(self.norm1, self.conv1)
+        _fold_batch_norm_into_next_conv(self.norm2, self.mlp.fc1)
+        self.norm1, self.norm2 = nn.Identity(), nn.Identity()
+
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        x = x + self.pos_embed(x)
+        x = self._embed_position(x)
         aggregated = self.conv2(self.attn(self.conv1(self.norm1(x))))
         if self.gamma_1 is not None:
             aggregated = self.gamma_1 * aggregated
@@ -150,7 +197,7 @@ class LocalBlock(nn.Module):
         return x + self.drop_path(mixed)
 
 
-class AttentionBlock(nn.Module):
+class AttentionBlock(_ConditionalPosition):
     """Block with global relation aggregation ("SABlock"): self-attention over all tokens, or inside windows.
 
     Window attention (2D only) follows the official dense-prediction release exactly: the normalised tokens
@@ -192,9 +239,10 @@ class AttentionBlock(nn.Module):
         size = self.window_size
         batch, _, dim = tokens.shape
         x = tokens.reshape(batch, height, width, dim)
+        # Padded unconditionally (a no-op pad costs one copy) so that a traced or exported graph computes the
+        # padding from its input's size instead of baking in the example's.
         pad_bottom, pad_right = -height % size, -width % size
-        if pad_bottom or pad_right:
-            x = F.pad(x, (0, 0, 0, pad_right, 0, pad_bottom))
+        x = F.pad(x, (0, 0, 0, pad_right, 0, pad_bottom))
         rows, cols = (height + pad_bottom) // size, (width + pad_right) // size
         windows = x.view(batch, rows, size, cols, size, dim).transpose(2, 3).reshape(-1, size * size, dim)
         x = self.attn(windows).view(batch, rows, cols, size, size, dim).transpose(2, 3)
@@ -202,7 +250,7 @@ class AttentionBlock(nn.Module):
         return x.reshape(batch, height * width, dim)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        x = x + self.pos_embed(x)
+        x = self._embed_position(x)
         shape = x.shape
         tokens = x.flatten(2).transpose(1, 2)
         normed = self.norm1(tokens)
@@ -220,7 +268,7 @@ class AttentionBlock(nn.Module):
         return tokens.transpose(1, 2).reshape(shape)
 
 
-class TokenPruningBlock(nn.Module):
+class TokenPruningBlock(_ConditionalPosition):
     """Attention block of the light ("hourglass") UniFormer: attends over the class token, the tokens that rank
     highest and one token standing for the rest, and moves the rest by that token's update.
 
@@ -259,6 +307,9 @@ class TokenPruningBlock(nn.Module):
         if not 0 < keep_ratio <= 1:
             raise ValueError(f'keep_ratio must be in (0, 1], got {keep_ratio}')
         self.keep_ratio = keep_ratio
+        # int(N * keep_ratio) in integer arithmetic, which stays symbolic when the token count is; the ratio as
+        # written (0.7 is 7/10, not its binary neighbour) so that N = 10 keeps 7 tokens as the float product does.
+        self._keep_fraction = Fraction(str(keep_ratio))
         self.trade_off = trade_off
         self.pool_scores = pool_scores
         self.ndim = ndim
@@ -287,7 +338,7 @@ class TokenPruningBlock(nn.Module):
                 scores: Optional[torch.Tensor]) -> Tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
         """Args: the (B, C, ...) map, the (B, 1, C) class token and the (B, N) scores (None before the first
         block). Returns the three updated."""
-        x = x + self.pos_embed(x)
+        x = self._embed_position(x)
         shape = x.shape
         tokens = x.flatten(2).transpose(1, 2)
         num_tokens, dim = tokens.shape[1:]
@@ -299,7 +350,7 @@ class TokenPruningBlock(nn.Module):
             return seq[:, 1:].transpose(1, 2).reshape(shape), seq[:, :1], self._pooled(blended, shape)
         if scores is None:
             raise ValueError('a pruning block needs the scores of an earlier block (keep_ratio 1 first)')
-        keep = int(num_tokens * self.keep_ratio)
+        keep = num_tokens * self._keep_fraction.numerator // self._keep_fraction.denominator
         order = scores.argsort(dim=1, descending=True, stable=True)
         ranked = tokens.gather(1, order.unsqueeze(-1).expand(-1, -1, dim))
         ranked_scores = scores.gather(1, order)
@@ -331,7 +382,11 @@ class TokenPruningBlock(nn.Module):
 
 def _layer_norm_channels(norm: nn.LayerNorm, x: torch.Tensor) -> torch.Tensor:
     """Applies a LayerNorm over the channel dimension of a (B, C, ...) map."""
-    return norm(x.movedim(1, -1)).movedim(-1, 1).contiguous()
+    # Explicit permutations: movedim(1, -1) exports to ONNX as a Transpose with a negative axis, which ONNX
+    # Runtime refuses.
+    channels_last = (0, *range(2, x.dim()), 1)
+    channels_first = (0, x.dim() - 1, *range(1, x.dim() - 1))
+    return norm(x.permute(channels_last)).permute(channels_first).contiguous()
 
 
 class PatchEmbed(nn.Module):
@@ -382,6 +437,15 @@ class ConvPatchEmbed(nn.Module):
             self.proj = nn.Sequential(nn.Conv2d(in_channels, embed_dim, 3, 2, 1), nn.BatchNorm2d(embed_dim))
         else:
             raise ValueError('the overlapping embedding after the stem (conv_stem) exists in 2D only')
+
+    def switch_to_deploy(self) -> None:
+        """Folds each BatchNorm into the convolution before it; irreversible, for inference only."""
+        layers = list(self.proj)
+        for index, layer in enumerate(layers):
+            if isinstance(layer, _BatchNorm):
+                _fold_batch_norm_into_previous_conv(layers[index - 1], layer)
+                layers[index] = nn.Identity()
+        self.proj = nn.Sequential(*layers)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.proj(x)
@@ -443,6 +507,7 @@ class UniFormerBase(BaseModule):
         self.frozen_stages = frozen_stages
         self.norm_eval = norm_eval
         self.checkpointed_blocks = self._resolve_with_cp(with_cp, depths)
+        self.deploy = False
 
         drop_path_rates = torch.linspace(0, drop_path_rate, sum(depths)).tolist()
         block_index = 0
@@ -557,9 +622,8 @@ class UniFormerBase(BaseModule):
         """Checks the input layout and zero-pads height and width on the bottom/right to multiples of 32."""
         self._check_input(x)
         pad_bottom, pad_right = -x.shape[-2] % self.size_divisor, -x.shape[-1] % self.size_divisor
-        if pad_bottom or pad_right:
-            x = F.pad(x, (0, pad_right, 0, pad_bottom))
-        return x
+        # Unconditional for the same reason as the window padding: an exported graph must pad every size.
+        return F.pad(x, (0, pad_right, 0, pad_bottom))
 
     def _check_input(self, x: torch.Tensor) -> None:
         expected_dims = self.ndim + 2
@@ -596,6 +660,19 @@ class UniFormerBase(BaseModule):
                 maps[stage] = x
         return maps, cls_token
 
+    def switch_to_deploy(self) -> None:
+        """Re-parameterises the backbone for inference (mmpretrain's convention): folds the BatchNorms of the local
+        blocks and of the convolutional embeddings into the adjacent convolutions and each block's position
+        embedding identity into its depthwise kernel. Outputs equal the unfolded model's in eval mode to float
+        rounding. Irreversible; the backbone can no longer be trained or load checkpoints."""
+        if self.deploy:
+            return
+        for module in self.modules():
+            if module is not self and hasattr(module, 'switch_to_deploy'):
+                module.switch_to_deploy()
+        self.deploy = True
+        self.eval()
+
     def _frozen_modules(self) -> List[nn.Module]:
         """Modules frozen by ``frozen_stages``: 0 freezes the stem, k >= 1 the stem and stages 1..k."""
         modules = []
@@ -618,6 +695,9 @@ class UniFormerBase(BaseModule):
             self.cls_token.requires_grad = False
 
     def train(self, mode: bool = True) -> 'UniFormerBase':
+        if mode and self.deploy:
+            raise RuntimeError(f'{type(self).__name__} was switched to deploy mode (BatchNorms folded): it can '
+                               'run inference only; build a new one to train')
         super().train(mode)
         self._freeze_stages()
         if mode and self.norm_eval:

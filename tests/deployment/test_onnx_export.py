@@ -1,0 +1,113 @@
+"""ONNX export (uniformer_mm.deployment, tools/deployment/pytorch2onnx.py): one file exported once serves other
+batch sizes, frame counts and image sizes (including sizes that are not multiples of 32 or of the window) with
+ONNX Runtime outputs equal to PyTorch's. Sizes are the issue's 800x1344 / 800x1216 / 640x960 / 800x1333 divided
+by 4, to fit 2 CPU cores; docs/deployment.md has the full-size run."""
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+
+from uniformer_mm import UniFormer2D, UniFormer3D
+from uniformer_mm.deployment import export_onnx
+
+from helpers import randomize_
+
+ort = pytest.importorskip('onnxruntime')
+ROOT = Path(__file__).resolve().parents[2]
+pytestmark = pytest.mark.slow
+
+
+def assert_onnx_equals_pytorch(path, model, shapes):
+    session = ort.InferenceSession(str(path), providers=['CPUExecutionProvider'])
+    for shape in shapes:
+        inputs = torch.randn(shape)
+        with torch.no_grad():
+            expected = model(inputs)
+        expected = [expected] if isinstance(expected, torch.Tensor) else list(expected)
+        outputs = session.run(None, {session.get_inputs()[0].name: inputs.numpy()})
+        assert len(outputs) == len(expected)
+        for output, reference in zip(outputs, expected):
+            reference = reference.numpy()
+            assert output.shape == reference.shape, shape
+            assert np.abs(output - reference).max() / np.abs(reference).max() < 1e-5, shape
+
+
+def sharpened_(model):
+    """Random weights with attention sharp enough that no two token scores of the light models tie to within
+    rounding (tests/models/test_light.py says why that matters)."""
+    randomize_(model)
+    with torch.no_grad():
+        for name, param in model.named_parameters():
+            if name.endswith('attn.qkv.weight'):
+                param.mul_(6)
+    return model
+
+
+def test_hybrid_backbone_serves_every_size_from_one_file(tmp_path):
+    model = UniFormer2D(arch='small', attn_mode='hybrid', window_size=14).eval()
+    randomize_(model)
+    path = tmp_path / 's_h14.onnx'
+    export_onnx(model, torch.randn(1, 3, 224, 336), path)
+    # Stage 3 at these sizes: 14x21, 13x21 (window padding), 10x15, 13x21 from a width that is not a multiple of 32.
+    assert_onnx_equals_pytorch(path, model, [(1, 3, 224, 336), (1, 3, 200, 336), (2, 3, 200, 304), (1, 3, 160, 240),
+                                             (1, 3, 200, 333)])
+
+
+def test_input_names_its_dynamic_dimensions(tmp_path):
+    path = tmp_path / 'xs.onnx'
+    export_onnx(UniFormer2D(arch='small', out_indices=(0, )).eval(), torch.randn(1, 3, 64, 64), path)
+    session = ort.InferenceSession(str(path), providers=['CPUExecutionProvider'])
+    assert session.get_inputs()[0].shape == ['batch', 3, 'height', 'width']
+
+
+def test_video_backbone_serves_8_and_16_frames(tmp_path):
+    model = UniFormer3D(arch='small').eval()
+    randomize_(model)
+    path = tmp_path / 's3d.onnx'
+    export_onnx(model, torch.randn(1, 3, 8, 64, 64), path)
+    assert_onnx_equals_pytorch(path, model, [(1, 3, 8, 64, 64), (2, 3, 16, 64, 96)])
+
+
+@pytest.mark.parametrize('model, example, shapes', [
+    (lambda: UniFormer2D(arch='xxs'), (1, 3, 128, 160), [(1, 3, 128, 160), (2, 3, 200, 333), (1, 3, 64, 64)]),
+    (lambda: UniFormer3D(arch='xxs', with_cls_token=True), (1, 3, 4, 96, 96), [(1, 3, 4, 96, 96), (2, 3, 8, 64, 128)]),
+], ids=['2d', '3d'])
+def test_light_models_with_token_pruning_export(tmp_path, model, example, shapes):
+    model = sharpened_(model().eval())
+    path = tmp_path / 'light.onnx'
+    export_onnx(model, torch.randn(example), path)
+    assert_onnx_equals_pytorch(path, model, shapes)
+
+
+def test_too_small_an_example_is_refused(tmp_path):
+    with pytest.raises(ValueError, match='at least 64x64'):
+        export_onnx(UniFormer2D(arch='small'), torch.randn(1, 3, 32, 64), tmp_path / 'small.onnx')
+
+
+def run_tool(*args):
+    return subprocess.run([sys.executable, 'tools/deployment/pytorch2onnx.py', *map(str, args)], cwd=ROOT,
+                          capture_output=True, text=True)
+
+
+@pytest.mark.parametrize('config, shapes', [
+    # UPerHead's pyramid pooling is adaptive average pooling, exported for any size by uniformer_mm's translation.
+    ('configs/mmseg/upernet_uniformer-s-h14_8xb2-160k_ade20k-512x512.py', ['1 3 128 160', '2 3 96 128', '1 3 100 150']),
+    ('configs/mmpose/td-hm_uniformer-s_8xb128-210e_coco-256x192.py', ['1 3 128 96', '2 3 192 144']),
+    ('configs/mmpretrain/uniformer-small_8xb128_in1k.py', ['1 3 96 96', '2 3 128 160']),
+    ('configs/mmaction/uniformer3d-s_in1k-pre_8xb8-16x4x1-200e_kinetics400-rgb.py', ['1 3 8 64 64', '2 3 16 64 64']),
+], ids=['mmseg-upernet', 'mmpose', 'mmpretrain', 'mmaction'])
+def test_tool_exports_whole_networks_of_shipped_configs(tmp_path, config, shapes):
+    example, *others = shapes
+    verify = [arg for shape in others for arg in ('--verify-shape', *shape.split())]
+    result = run_tool(config, '--part', 'model', '--shape', *example.split(), *verify, '--output-file',
+                      tmp_path / 'model.onnx')
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert result.stdout.count('relative error') == len(shapes)
+
+
+def test_tool_sends_detectors_to_mmdeploy(tmp_path):
+    result = run_tool('configs/mmdet/mask-rcnn_uniformer-s-h14_fpn_1x_coco.py', '--part', 'model')
+    assert result.returncode != 0 and 'mmdeploy' in result.stderr

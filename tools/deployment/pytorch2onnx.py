@@ -1,0 +1,143 @@
+"""Exports the backbone, or the network of a shipped config, to ONNX with dynamic sizes, and checks the file.
+
+One exported file serves every batch size, height and width (and frame count for video): the example input only
+has to be at least 64x64. ``--verify-shape`` runs the file in ONNX Runtime at other sizes and compares each
+output with PyTorch's (relative error: max |ONNX - PyTorch| / max |PyTorch|); the tool fails when one exceeds
+``--rtol``.
+
+``--part model`` exports the network as the codebase's tensor mode runs it, from normalised inputs to raw
+outputs: class logits (mmpretrain, mmaction2; one row per clip), segmentation logits at 1/4 of the input size
+(mmseg), keypoint heatmaps (mmpose). Pre-processing (mean / std) and post-processing stay outside, as in
+mmdeploy. Detectors need their post-processing in the graph; export them with mmdeploy (docs/deployment.md).
+
+Example:
+    python tools/deployment/pytorch2onnx.py configs/mmseg/upernet_uniformer-s-h14_8xb2-160k_ade20k-512x512.py \
+        --part backbone --shape 1 3 800 1344 --verify-shape 1 3 800 1216 --verify-shape 2 3 640 960
+"""
+import argparse
+import sys
+from pathlib import Path
+from typing import List, Sequence
+
+import numpy as np
+import torch
+import torch.nn as nn
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+import uniformer_mm  # noqa: E402,F401  (registers the backbones and the safe checkpoint loader)
+from uniformer_mm.deployment import export_onnx  # noqa: E402
+
+from harness import build_model_from_config  # noqa: E402  (tools/ is not a package)
+
+# What ``--part model`` exports per codebase: the network in tensor mode.
+TENSOR_MODE = {'mmpretrain', 'mmseg', 'mmpose'}
+
+
+class VideoRecognizerNetwork(nn.Module):
+    """mmaction2 recognizer from (B, C, T, H, W) clips to one row of class logits per clip (tensor mode would
+    take (B, views, C, T, H, W) and return the backbone's features)."""
+
+    def __init__(self, recognizer: nn.Module) -> None:
+        super().__init__()
+        self.recognizer = recognizer
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        feats = self.recognizer.backbone(x)
+        if self.recognizer.with_neck:
+            feats, _ = self.recognizer.neck(feats)
+        return self.recognizer.cls_head(feats)
+
+
+class TensorModeNetwork(nn.Module):
+    """An OpenMMLab model's ``forward(inputs, mode='tensor')``."""
+
+    def __init__(self, model: nn.Module) -> None:
+        super().__init__()
+        self.model = model
+
+    def forward(self, x: torch.Tensor):
+        return self.model(x, None, mode='tensor')
+
+
+def parse_args() -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument('config', help='a config of configs/ (any codebase)')
+    parser.add_argument('checkpoint', nargs='?', help='trained weights (the whole model); none: as initialised')
+    parser.add_argument('--part', choices=('backbone', 'model'), default='backbone')
+    parser.add_argument('--shape', type=int, nargs='+', help='example input, B C H W or B C T H W '
+                        '(default 1 3 224 224, or 1 3 16 224 224 for video)')
+    parser.add_argument('--verify-shape', type=int, nargs='+', action='append', default=[],
+                        help='also compare ONNX Runtime with PyTorch at this input shape (repeatable)')
+    parser.add_argument('--static', action='store_true', help='fix the example shape instead of dynamic sizes')
+    parser.add_argument('--rtol', type=float, default=1e-5, help='largest relative error accepted')
+    parser.add_argument('--output-file', help='default: work_dirs/onnx/{config name}_{part}.onnx')
+    return parser.parse_args()
+
+
+def network_to_export(model: nn.Module, codebase: str, part: str) -> nn.Module:
+    if part == 'backbone':
+        return model.backbone
+    if codebase == 'mmaction':
+        return VideoRecognizerNetwork(model)
+    if codebase in TENSOR_MODE:
+        return TensorModeNetwork(model)
+    raise SystemExit(f'--part model is not offered for {codebase}: a detector needs its box post-processing in '
+                     'the graph; convert it with mmdeploy (docs/deployment.md) or export --part backbone')
+
+
+def relative_errors(session, inputs: torch.Tensor, network: nn.Module) -> List[float]:
+    with torch.no_grad():
+        expected = network(inputs)
+    expected = [expected] if isinstance(expected, torch.Tensor) else list(expected)
+    outputs = session.run(None, {session.get_inputs()[0].name: inputs.numpy()})
+    if len(outputs) != len(expected):
+        raise SystemExit(f'ONNX Runtime returned {len(outputs)} outputs, PyTorch {len(expected)}')
+    errors = []
+    for output, reference in zip(outputs, expected):
+        reference = reference.numpy()
+        if output.shape != reference.shape:
+            raise SystemExit(f'output shape {output.shape} from ONNX Runtime, {reference.shape} from PyTorch at '
+                             f'input {tuple(inputs.shape)}')
+        errors.append(float(np.abs(output - reference).max() / max(np.abs(reference).max(), 1e-12)))
+    return errors
+
+
+def check_shape(shape: Sequence[int], video: bool) -> torch.Size:
+    expected = 5 if video else 4
+    if len(shape) != expected:
+        layout = 'B C T H W' if video else 'B C H W'
+        raise SystemExit(f'an input shape here has {expected} numbers ({layout}), got {list(shape)}')
+    return torch.Size(shape)
+
+
+def main() -> None:
+    args = parse_args()
+    from mmengine.config import Config
+    from mmengine.runner import load_checkpoint
+
+    cfg = Config.fromfile(args.config)
+    model = build_model_from_config(cfg)
+    if args.checkpoint:
+        load_checkpoint(model, args.checkpoint, map_location='cpu', strict=True)
+    model.eval()
+    codebase = cfg.default_scope
+    video = codebase == 'mmaction'
+    shape = check_shape(args.shape or ([1, 3, 16, 224, 224] if video else [1, 3, 224, 224]), video)
+    network = network_to_export(model, codebase, args.part).eval()
+    output_file = Path(args.output_file or f'work_dirs/onnx/{Path(args.config).stem}_{args.part}.onnx')
+    output_names = export_onnx(network, torch.randn(shape), output_file, dynamic=not args.static)
+    print(f'wrote {output_file} ({output_file.stat().st_size / 2**20:.1f} MiB), outputs {", ".join(output_names)}')
+
+    import onnxruntime
+    session = onnxruntime.InferenceSession(str(output_file), providers=['CPUExecutionProvider'])
+    worst = 0.
+    for verify_shape in [list(shape)] + args.verify_shape:
+        errors = relative_errors(session, torch.randn(check_shape(verify_shape, video)), network)
+        worst = max(worst, *errors)
+        print(f'input {verify_shape}: relative error per output ' + ' '.join(f'{e:.1e}' for e in errors))
+    if worst > args.rtol:
+        raise SystemExit(f'ONNX Runtime and PyTorch differ by {worst:.1e} > --rtol {args.rtol:.0e}')
+
+
+if __name__ == '__main__':
+    main()

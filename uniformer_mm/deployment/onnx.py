@@ -1,0 +1,109 @@
+"""ONNX export of UniFormer models through ``torch.export`` (the dynamo exporter), with dynamic sizes.
+
+The backbones are written so that an exported graph computes everything shape-dependent (input padding to
+multiples of 32, window padding, the number of tokens the light models keep) from its input, so one file serves
+every size. The one operator the exporter lacks a translation for is the stable sort that ranks the light
+models' tokens; :data:`ONNX_TRANSLATIONS` supplies it as ONNX ``TopK``, whose specification breaks ties by the
+lower index first, which is exactly a stable sort.
+"""
+from pathlib import Path
+from typing import Any, Dict, Optional, Sequence, Tuple, Union
+
+import torch
+import torch.nn as nn
+from onnxscript import ir
+from onnxscript import opset18 as op
+
+# Smallest spatial input that runs every model: the light models' pruning needs four stage-4 tokens (2 x 2).
+MIN_SIDE = 64
+
+
+def _sort_stable(self: Any, stable: Optional[bool] = None, dim: int = -1, descending: bool = False):
+    """``aten.sort.stable`` as ONNX TopK over the whole dimension (ties: lower index first, as a stable sort)."""
+    dim = dim % len(self.shape)
+    length = op.Shape(self, start=dim, end=dim + 1)
+    return op.TopK(self, length, axis=dim, largest=int(descending), sorted=1)
+
+
+def _bin_edges(length: Any, bins: int) -> Tuple[Any, Any]:
+    """Start and end (exclusive) of the ``bins`` adaptive-pooling bins over ``length``, as int64 tensors:
+    ``floor(i * L / bins)`` and ``ceil((i + 1) * L / bins)``."""
+    index = op.Constant(value_ints=list(range(bins)))
+    bins_tensor = op.Constant(value_ints=[bins])
+    starts = op.Div(op.Mul(index, length), bins_tensor)
+    ends = op.Div(op.Sub(op.Add(op.Mul(op.Add(index, op.Constant(value_ints=[1])), length), bins_tensor),
+                         op.Constant(value_ints=[1])), bins_tensor)
+    return starts, ends
+
+
+def _adaptive_avg_pool2d(self: Any, output_size: Sequence[int]):
+    """``aten.adaptive_avg_pool2d`` for any input size, through an integral image: each bin's sum is four
+    lookups into the zero-padded 2D cumulative sum, so bins follow the input's size instead of the example's
+    (the exporter's own decomposition gathers fixed indices)."""
+    out_h, out_w = output_size
+    integral = op.CumSum(op.CumSum(self, op.Constant(value_int=-2)), op.Constant(value_int=-1))
+    integral = op.Pad(integral, op.Constant(value_ints=[0, 0, 1, 1, 0, 0, 0, 0]))
+    rank = len(self.shape)
+    height = op.Shape(self, start=rank - 2, end=rank - 1)
+    width = op.Shape(self, start=rank - 1, end=rank)
+    row_starts, row_ends = _bin_edges(height, out_h)
+    col_starts, col_ends = _bin_edges(width, out_w)
+
+    def corner(rows, cols):
+        return op.Gather(op.Gather(integral, rows, axis=rank - 2), cols, axis=rank - 1)
+
+    sums = op.Add(op.Sub(corner(row_ends, col_ends), corner(row_starts, col_ends)),
+                  op.Sub(corner(row_starts, col_starts), corner(row_ends, col_starts)))
+    areas = op.Mul(op.Unsqueeze(op.Sub(row_ends, row_starts), op.Constant(value_ints=[1])),
+                   op.Sub(col_ends, col_starts))
+    return op.Div(sums, op.CastLike(areas, self))
+
+
+ONNX_TRANSLATIONS = {
+    torch.ops.aten.sort.stable: _sort_stable,
+    torch.ops.aten._adaptive_avg_pool2d.default: _adaptive_avg_pool2d,
+}
+
+
+def _dynamic_dims(rank: int) -> Dict[int, str]:
+    """The dynamic dimensions of a (B, C, H, W) or (B, C, T, H, W) input and their names in the ONNX file."""
+    names = ['batch', None, 'height', 'width'] if rank == 4 else ['batch', None, 'frames', 'height', 'width']
+    return {index: name for index, name in enumerate(names) if name}
+
+
+def export_onnx(model: nn.Module,
+                example_input: torch.Tensor,
+                path: Union[str, Path],
+                dynamic: bool = True,
+                opset_version: int = 18) -> Tuple[str, ...]:
+    """Exports ``model(example_input)`` to an ONNX file and returns its output names.
+
+    Args:
+        model (nn.Module): A module taking one tensor; exported in its current mode (call ``eval()`` first).
+        example_input (torch.Tensor): An input of the expected layout; its batch, frames, height and width are
+            only examples when ``dynamic`` is set.
+        path (str | Path): Where the ``.onnx`` file goes.
+        dynamic (bool): Make batch, frames (5D inputs), height and width dynamic. Defaults to True.
+        opset_version (int): ONNX opset. Defaults to 18.
+    """
+    if min(example_input.shape[-2:]) < MIN_SIDE:
+        raise ValueError(f'export with an example input of at least {MIN_SIDE}x{MIN_SIDE} pixels, '
+                         f'got {tuple(example_input.shape)}')
+    dims = _dynamic_dims(example_input.dim())
+    dynamic_shapes = None
+    if dynamic:
+        # Dim.DYNAMIC rather than named Dims: with named ones, torch 2.14's constraint solver fails on the
+        # size arithmetic of some decode heads (UPerHead) while the traced graph is general.
+        dynamic_shapes = ({index: torch.export.Dim.DYNAMIC for index in dims}, )
+        # torch.export specialises a dimension whose example size is 1 (its "0/1 specialisation").
+        example_input = example_input.expand(max(example_input.shape[0], 2), *example_input.shape[1:])
+    with torch.no_grad():
+        program = torch.export.export(model, (example_input, ), dynamic_shapes=dynamic_shapes, strict=False)
+    onnx_program = torch.onnx.export(program, dynamo=True, optimize=True, opset_version=opset_version,
+                                     custom_translation_table=ONNX_TRANSLATIONS, verbose=False)
+    graph_input = onnx_program.model.graph.inputs[0]
+    if dynamic:
+        graph_input.shape = ir.Shape([dims.get(index, size) for index, size in enumerate(example_input.shape)])
+    Path(path).parent.mkdir(parents=True, exist_ok=True)
+    onnx_program.save(str(path))
+    return tuple(output.name for output in onnx_program.model.graph.outputs)
