@@ -131,6 +131,19 @@ if not (init.parent / 'drn').is_dir():
         print('[setup] patched mmaction2: removed the import of the DRN localizer missing from its wheel')
 EOF
 
+# mmpose 1.3.2's keypoint drawing passes a one-element array as the circle radius and calls int() on it, which
+# numpy 2 refuses ("only 0-dimensional arrays can be converted"): every pose visualisation (MMPoseInferencer's
+# vis_out_dir, the demos) fails. Take the element instead.
+"$PY" - <<'EOF'
+import importlib.util, pathlib
+spec = importlib.util.find_spec('mmpose')
+path = pathlib.Path(spec.origin).parent / 'visualization' / 'opencv_backend_visualizer.py'
+text = path.read_text()
+if 'int(radius)' in text:
+    path.write_text(text.replace('int(radius)', 'int(np.ravel(radius)[0])'))
+    print('[setup] patched mmpose: keypoint circle radius under numpy 2')
+EOF
+
 log "installing the export and deployment tools (onnx, onnxruntime, openvino, mmdeploy) and moviepy"
 pip_install -r "$ROOT/requirements/deployment.txt"
 

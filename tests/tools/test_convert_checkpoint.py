@@ -14,6 +14,7 @@ from harness import build_model_from_config
 from helpers import fabricate_official_state_dict, randomize_
 from model_converters.uniformer_official import (class_order, openmmlab1_to_openmmlab2, read_class_names,
                                                  slowfast_video_to_mmaction)
+from reference_light import RefLightUniFormer
 
 ROOT = Path(__file__).resolve().parents[2]
 K400_CONFIG = ROOT / 'configs/mmaction/uniformer3d-s_in1k-pre_8xb8-16x4x1-200e_kinetics400-rgb.py'
@@ -143,6 +144,31 @@ def test_mmdet2_and_mmseg0_checkpoints_convert(tmp_path, config, backbone_keys):
     for key, value in backbone.items():
         assert torch.equal(converted['state_dict'][f'backbone.{key}'], value), key
     build_model_from_config(config).load_state_dict(converted['state_dict'], strict=True)
+
+
+@pytest.mark.parametrize('config, arch', [
+    ('configs/mmdet/mask-rcnn_uniformer-xxs_fpn_1x_coco.py', 'xxs'),
+    ('configs/mmseg/fpn_uniformer-xs_8xb4-80k_ade20k-512x512.py', 'xs'),
+])
+@pytest.mark.slow
+def test_light_mmdet2_and_mmseg0_checkpoints_convert_and_give_the_release_features(tmp_path, config, arch):
+    # The light dense backbone in the release's key layout (the oracle's keys are the release's, including the
+    # class token and its stage-4 projection), with the new model's neck and heads around it.
+    reference = RefLightUniFormer(arch, dense=True).eval()
+    randomize_(reference)
+    with torch.no_grad():
+        for name, param in reference.named_parameters():
+            if name.endswith('attn.qkv.weight'):
+                param.mul_(6)  # no ties between token scores (tests/models/test_light.py)
+    model = build_model_from_config(config)
+    rest = {k: v for k, v in model.state_dict().items() if not k.startswith('backbone.')}
+    result = _convert(tmp_path, _old_checkpoint(reference.state_dict(), rest), config)
+    assert result.returncode == 0, result.stderr[-3000:]
+    model.load_state_dict(torch.load(tmp_path / 'new.pth')['state_dict'], strict=True)
+    image = torch.randn(1, 3, 128, 160)
+    with torch.no_grad():
+        for actual, expected in zip(model.backbone.eval()(image), reference(image)):
+            torch.testing.assert_close(actual, expected, rtol=1e-4, atol=1e-4)
 
 
 @pytest.mark.slow

@@ -1,96 +1,199 @@
-"""Speed and memory of UniFormer2D per stage-3 mode: fused attention vs the math path, and ``with_cp``.
+"""CPU inference of the UniFormer backbones through every shipped path, beside mmdet's Swin-T, in one run.
 
-Each configuration runs in its own process, so its peak resident memory is its own. For training it also
-counts the bytes of the tensors autograd keeps for backward, which is what gradient checkpointing reduces
-(peak RSS on the CPU hides it: the allocator keeps freed memory). Prints a Markdown table.
+Models (dense-prediction backbones, four outputs): UniFormer S-h14 (stage 3 hybrid, window 14, the detection
+recipes), S (global), the light XXS and XS, and mmdet's Swin-T (the Mask R-CNN Swin-T backbone, window 7). Paths:
+
+- ``eager``: PyTorch as built, under ``no_grad``;
+- ``deploy``: after ``switch_to_deploy()`` (BatchNorms and position-embedding identities folded);
+- ``compiled``: ``torch.compile`` of the deploy-folded backbone (Swin-T: of itself);
+- ``onnxruntime``: the deploy-folded backbone exported once by ``uniformer_mm.deployment.export_onnx`` with dynamic
+  sizes (the same file serves every size), run by ONNX Runtime;
+- ``openvino``: that ONNX file compiled by OpenVINO for this CPU, in float32.
+
+Every model and path is timed in interleaved rounds (one call each per round, after a warm-up round that also
+compiles), so that all of them share the machine's state; the table gives the median latency, its ratio to Swin-T
+eager, the largest relative output error against the model's eager outputs (max |out - eager| / max |eager|),
+multiply-accumulates, and the share of this machine's float32 matmul throughput the path reaches
+(2 x MACs / latency over the FLOP/s of a 4096 x 4096 matmul on the same threads). ``--memory`` adds, per model,
+what one training step keeps for backward with and without gradient checkpointing.
 
 Example:
-    python tools/analysis_tools/benchmark_backbone.py --arch small --size 800 1216 --threads 2
+    python tools/analysis_tools/benchmark_backbone.py --size 800 1344 --size 224 224 --threads 2 --memory
 """
 import argparse
-import json
-import resource
-import subprocess
-import sys
+import statistics
+import tempfile
 import time
+from pathlib import Path
+from typing import Callable, Dict, List, Tuple
+
+import numpy as np
+import torch
+import torch.nn as nn
+from torch.nn.attention import SDPBackend, sdpa_kernel
+from torch.utils.flop_counter import FlopCounterMode
+
+from uniformer_mm import UniFormer2D
+from uniformer_mm.deployment import export_onnx
+
+MODELS = {
+    's-h14': lambda with_cp=False: UniFormer2D(arch='small', attn_mode='hybrid', window_size=14, with_cp=with_cp),
+    's': lambda with_cp=False: UniFormer2D(arch='small', with_cp=with_cp),
+    'xxs': lambda with_cp=False: UniFormer2D(arch='xxs', with_cp=with_cp),
+    'xs': lambda with_cp=False: UniFormer2D(arch='xs', with_cp=with_cp),
+    'swin-t': lambda with_cp=False: swin_t(with_cp),
+}
+PATHS = ('eager', 'deploy', 'compiled', 'onnxruntime', 'openvino')
+# Swin-T has nothing to fold and the comparison asked of it is PyTorch eager and compiled.
+SWIN_PATHS = ('eager', 'compiled')
+
+
+def swin_t(with_cp: bool = False) -> nn.Module:
+    from mmdet.models.backbones import SwinTransformer
+    return SwinTransformer(embed_dims=96, depths=(2, 2, 6, 2), num_heads=(3, 6, 12, 24), window_size=7,
+                           out_indices=(0, 1, 2, 3), with_cp=with_cp)
 
 
 def parse_args() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument('--arch', default='small')
-    parser.add_argument('--size', type=int, nargs=2, default=(800, 1216), metavar=('H', 'W'))
-    parser.add_argument('--batch', type=int, default=1)
-    parser.add_argument('--modes', nargs='+', default=['global', 'window', 'hybrid'])
+    parser.add_argument('--size', type=int, nargs=2, action='append', metavar=('H', 'W'),
+                        help='input size (repeatable); default 800x1344 and 224x224')
+    parser.add_argument('--models', nargs='+', choices=sorted(MODELS), default=list(MODELS))
+    parser.add_argument('--paths', nargs='+', choices=PATHS, default=list(PATHS))
     parser.add_argument('--threads', type=int, default=2)
-    parser.add_argument('--repeat', type=int, default=3, help='timed runs after one warm-up run')
-    parser.add_argument('--worker', help=argparse.SUPPRESS)
+    parser.add_argument('--repeat', type=int, default=3, help='timed rounds after the warm-up round')
+    parser.add_argument('--memory', action='store_true', help='also measure training memory with / without with_cp')
     return parser.parse_args()
 
 
-def run_worker(spec: dict) -> dict:
-    """Times one configuration in this process and reports its latency and peak memory."""
-    import torch
-    from torch.nn.attention import SDPBackend, sdpa_kernel
+def matmul_flops_per_second(threads: int, size: int = 4096, repeat: int = 3) -> float:
+    a, b = torch.randn(size, size), torch.randn(size, size)
+    a @ b
+    start = time.perf_counter()
+    for _ in range(repeat):
+        a @ b
+    return 2 * size**3 * repeat / (time.perf_counter() - start)
 
-    from uniformer_mm import UniFormer2D
 
-    torch.set_num_threads(spec['threads'])
-    model = UniFormer2D(arch=spec['arch'], attn_mode=spec['mode'],
-                        with_cp=tuple(spec['with_cp']) if spec['with_cp'] else False)
-    model.train(spec['train'])
-    image = torch.randn(spec['batch'], 3, *spec['size'])
-    backends = [SDPBackend.MATH] if spec['attention'] == 'math' else \
-        [SDPBackend.FLASH_ATTENTION, SDPBackend.EFFICIENT_ATTENTION, SDPBackend.MATH]
-    saved_storages = {}
+def count_macs(model: nn.Module, image: torch.Tensor) -> float:
+    counter = FlopCounterMode(display=False)
+    # FlopCounterMode has a formula for the math attention path only.
+    with torch.no_grad(), counter, sdpa_kernel([SDPBackend.MATH]):
+        model(image)
+    return counter.get_total_flops() / 2
 
-    def record_saved(tensor):
-        # Tensors kept for backward, counted once per storage: what gradient checkpointing trades for compute.
-        storage = tensor.untyped_storage()
-        saved_storages[storage.data_ptr()] = storage.nbytes()
+
+def as_arrays(outputs) -> List[np.ndarray]:
+    outputs = [outputs] if isinstance(outputs, (torch.Tensor, np.ndarray)) else list(outputs)
+    return [o.numpy() if isinstance(o, torch.Tensor) else o for o in outputs]
+
+
+def build_paths(name: str, paths: Tuple[str, ...], work_dir: Path) -> Dict[str, Callable]:
+    """One callable per path, from an image tensor to a list of arrays; all paths share the same weights."""
+    torch.manual_seed(0)
+    eager = MODELS[name]()
+    eager.eval()  # not chained: mmdet's SwinTransformer.train returns None
+    if getattr(eager, 'hourglass', False):
+        # Untrained weights attend almost uniformly, so the light models' token scores tie to within rounding
+        # and each runtime may keep different tokens; sharper attention (as in the tests) makes outputs comparable.
+        with torch.no_grad():
+            for param_name, param in eager.named_parameters():
+                if param_name.endswith('attn.qkv.weight'):
+                    param.mul_(6)
+    runners = {'eager': eager}
+    if name == 'swin-t':
+        paths = tuple(p for p in paths if p in SWIN_PATHS)
+        if 'compiled' in paths:
+            runners['compiled'] = torch.compile(eager)
+    else:
+        folded = MODELS[name]().eval()
+        folded.load_state_dict(eager.state_dict())
+        folded.switch_to_deploy()
+        runners['deploy'] = folded
+        if 'compiled' in paths:
+            deploy_compiled = MODELS[name]().eval()
+            deploy_compiled.load_state_dict(eager.state_dict())
+            deploy_compiled.switch_to_deploy()
+            runners['compiled'] = torch.compile(deploy_compiled)
+        if {'onnxruntime', 'openvino'} & set(paths):
+            onnx_file = work_dir / f'{name}.onnx'
+            export_onnx(folded, torch.randn(1, 3, 224, 224), onnx_file)
+            if 'onnxruntime' in paths:
+                import onnxruntime
+                options = onnxruntime.SessionOptions()
+                options.intra_op_num_threads = torch.get_num_threads()
+                session = onnxruntime.InferenceSession(str(onnx_file), options, providers=['CPUExecutionProvider'])
+                runners['onnxruntime'] = lambda image, s=session: s.run(None, {s.get_inputs()[0].name: image.numpy()})
+            if 'openvino' in paths:
+                import openvino
+                compiled = openvino.Core().compile_model(
+                    str(onnx_file), 'CPU', {'INFERENCE_NUM_THREADS': torch.get_num_threads(),
+                                            'INFERENCE_PRECISION_HINT': 'f32'})
+                runners['openvino'] = lambda image, c=compiled: list(c(image.numpy()).values())
+    return {path: runners[path] for path in paths if path in runners}
+
+
+def saved_for_backward_mb(name: str, with_cp: bool, image: torch.Tensor) -> float:
+    """Bytes of the tensors one training step keeps for backward, counted once per storage: what gradient
+    checkpointing trades for compute (peak RSS would hide it behind the allocator's cache)."""
+    model = MODELS[name](with_cp=with_cp)
+    model.train()
+    saved = {}
+
+    def record(tensor):
+        saved[tensor.untyped_storage().data_ptr()] = tensor.untyped_storage().nbytes()
         return tensor
 
-    timings = []
-    with sdpa_kernel(backends):
-        for _ in range(spec['repeat'] + 1):
-            start = time.perf_counter()
-            if spec['train']:
-                saved_storages.clear()
-                with torch.autograd.graph.saved_tensors_hooks(record_saved, lambda tensor: tensor):
-                    loss = sum(out.float().mean() for out in model(image))
-                loss.backward()
-                model.zero_grad(set_to_none=True)
-            else:
-                with torch.no_grad():
-                    model(image)
-            timings.append(time.perf_counter() - start)
-    steady = sorted(timings[1:])
-    return dict(latency=steady[len(steady) // 2], saved_mb=sum(saved_storages.values()) / 2**20,
-                peak_rss_mb=resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)
+    with torch.autograd.graph.saved_tensors_hooks(record, lambda tensor: tensor):
+        loss = sum(out.mean() for out in model(image))
+    loss.backward()
+    return sum(saved.values()) / 2**20
 
 
 def main() -> None:
     args = parse_args()
-    if args.worker:
-        print(json.dumps(run_worker(json.loads(args.worker))))
-        return
-    rows = []
-    for mode in args.modes:
-        for train, attention, with_cp in [(False, 'fused', None), (False, 'math', None),
-                                          (True, 'fused', None), (True, 'fused', [0, 0, 8, 0])]:
-            spec = dict(arch=args.arch, mode=mode, attention=attention, with_cp=with_cp, train=train,
-                        size=args.size, batch=args.batch, threads=args.threads, repeat=args.repeat)
-            out = subprocess.run([sys.executable, __file__, '--worker', json.dumps(spec)], capture_output=True,
-                                 text=True, check=True)
-            result = json.loads(out.stdout.strip().splitlines()[-1])
-            rows.append((mode, 'train (fwd+bwd)' if train else 'inference', attention,
-                         'stage 3: 8 blocks' if with_cp else 'off', result['latency'],
-                         f"{result['saved_mb']:.0f}" if train else '-', result['peak_rss_mb']))
-    print(f'UniFormer2D arch={args.arch}, input {args.batch}x3x{args.size[0]}x{args.size[1]}, '
-          f'{args.threads} CPU threads, median of {args.repeat} runs after a warm-up\n')
-    print('| stage 3 | pass | attention | with_cp | latency (s) | saved for backward (MB) | peak RSS (MB) |')
-    print('|---|---|---|---|---|---|---|')
-    for mode, phase, attention, with_cp, latency, saved, rss in rows:
-        print(f'| {mode} | {phase} | {attention} | {with_cp} | {latency:.2f} | {saved} | {rss:.0f} |')
+    torch.set_num_threads(args.threads)
+    sizes = args.size or [[800, 1344], [224, 224]]
+    peak = matmul_flops_per_second(args.threads)
+    print(f'{args.threads} CPU threads, float32 matmul peak {peak / 1e9:.0f} GFLOP/s; batch 1, median of '
+          f'{args.repeat} interleaved rounds after a warm-up round\n')
+    print('| input | model | path | latency (ms) | vs Swin-T eager | max rel. error vs eager | GMACs '
+          '| % of matmul peak |')
+    print('|---|---|---|---|---|---|---|---|')
+    with tempfile.TemporaryDirectory() as work_dir:
+        runners = {name: build_paths(name, tuple(args.paths), Path(work_dir)) for name in args.models}
+        for height, width in sizes:
+            image = torch.randn(1, 3, height, width)
+            latencies = {(name, path): [] for name, paths in runners.items() for path in paths}
+            errors, reference = {}, {}
+            with torch.no_grad():
+                for round_index in range(args.repeat + 1):
+                    for (name, path) in latencies:
+                        start = time.perf_counter()
+                        outputs = as_arrays(runners[name][path](image))
+                        elapsed = time.perf_counter() - start
+                        if round_index == 0:
+                            reference.setdefault(name, outputs)
+                            errors[name, path] = max(float(np.abs(o - r).max() / np.abs(r).max())
+                                                     for o, r in zip(outputs, reference[name]))
+                        else:
+                            latencies[name, path].append(elapsed)
+            macs = {name: count_macs(runners[name]['eager'], image) for name in runners}
+            swin = statistics.median(latencies['swin-t', 'eager']) if ('swin-t', 'eager') in latencies else None
+            for (name, path), times in latencies.items():
+                latency = statistics.median(times)
+                ratio = f'{latency / swin:.2f}' if swin else '-'
+                print(f'| {height}x{width} | {name} | {path} | {latency * 1e3:.0f} | {ratio} | '
+                      f'{errors[name, path]:.1e} | {macs[name] / 1e9:.1f} | '
+                      f'{100 * 2 * macs[name] / latency / peak:.0f} |', flush=True)
+    if args.memory:
+        print('\n| input | model | training: saved for backward (MB), with_cp off | with_cp on (every block) |')
+        print('|---|---|---|---|')
+        for height, width in sizes:
+            image = torch.randn(1, 3, height, width)
+            for name in args.models:
+                off, on = (saved_for_backward_mb(name, with_cp, image) for with_cp in (False, True))
+                print(f'| {height}x{width} | {name} | {off:.0f} | {on:.0f} |', flush=True)
 
 
 if __name__ == '__main__':
