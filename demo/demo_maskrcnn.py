@@ -5,13 +5,19 @@ initialisation), so the detections show that the pipeline runs end to end, not w
 
 Example:
     python demo/demo_maskrcnn.py configs/uniformer_maskrcnn.py --size 800 1216
+    python demo/demo_maskrcnn.py configs/uniformer_maskrcnn.py --deploy --channels-last --compile
 """
 import argparse
+import sys
 import time
 import warnings
+from pathlib import Path
 
 import numpy as np
 import torch
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / 'tools'))
+from harness import add_inference_speed_arguments, speed_up_for_inference  # noqa: E402  (tools/ is not a package)
 
 
 def parse_args() -> argparse.Namespace:
@@ -23,6 +29,7 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument('--device', default='cpu')
     parser.add_argument('--topk', type=int, default=10, help='detections to print')
     parser.add_argument('--seed', type=int, default=0)
+    add_inference_speed_arguments(parser)
     return parser.parse_args()
 
 
@@ -60,6 +67,7 @@ def main() -> None:
     if args.checkpoint is None:
         print('weights: none loaded (random initialisation); pass --checkpoint for a trained detector')
 
+    speed_up_for_inference(model, args.deploy, args.compile, args.channels_last)
     image = generate_image(*args.size, seed=args.seed)
     timings = []
     for _ in range(2):  # the first call includes one-time set-up; the second is the steady-state latency
