@@ -20,8 +20,11 @@ from pathlib import Path
 from typing import List, Sequence
 
 import numpy as np
+import onnxruntime
 import torch
 import torch.nn as nn
+from mmengine.config import Config
+from mmengine.runner import load_checkpoint
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 import uniformer_mm  # noqa: E402,F401  (registers the backbones and the safe checkpoint loader)
@@ -112,9 +115,6 @@ def check_shape(shape: Sequence[int], video: bool) -> torch.Size:
 
 def main() -> None:
     args = parse_args()
-    from mmengine.config import Config
-    from mmengine.runner import load_checkpoint
-
     cfg = Config.fromfile(args.config)
     model = build_model_from_config(cfg)
     if args.checkpoint:
@@ -128,7 +128,6 @@ def main() -> None:
     output_names = export_onnx(network, torch.randn(shape), output_file, dynamic=not args.static)
     print(f'wrote {output_file} ({output_file.stat().st_size / 2**20:.1f} MiB), outputs {", ".join(output_names)}')
 
-    import onnxruntime
     session = onnxruntime.InferenceSession(str(output_file), providers=['CPUExecutionProvider'])
     worst = 0.
     for verify_shape in [list(shape)] + args.verify_shape:
