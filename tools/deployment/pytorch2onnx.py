@@ -1,7 +1,8 @@
 """Exports the backbone, or the network of a shipped config, to ONNX with dynamic sizes, and checks the file.
 
-One exported file serves every batch size, height and width (and frame count for video): the example input only
-has to be at least 64x64. ``--verify-shape`` runs the file in ONNX Runtime at other sizes and compares each
+One exported file serves every batch size, height and width from 64x64 up (and frame count for video); the
+file is traced at a generic size whatever ``--shape`` says, which is only the first shape it is checked at.
+``--verify-shape`` runs the file in ONNX Runtime at other sizes and compares each
 output with PyTorch's (relative error: max |ONNX - PyTorch| / max |PyTorch|); the tool fails when one exceeds
 ``--rtol``.
 

@@ -14,8 +14,11 @@ import torch.nn as nn
 from onnxscript import ir
 from onnxscript import opset18 as op
 
-# Smallest spatial input that runs every model: the light models' pruning needs four stage-4 tokens (2 x 2).
-MIN_SIDE = 64
+# Dynamic exports trace at this size whatever the example's: torch.export specialises dimensions whose traced size
+# is 1 (and then silently computes wrong results at other sizes), so no dimension, input or intermediate, may be 1
+# there. At 352x480 stage 3 is 22x30 (2x3 windows of 14, both padded) and stage 4 11x15; 8 frames give 4 after the
+# video stem. Tracing runs on fake tensors, so the size costs no compute.
+TRACE_BATCH, TRACE_FRAMES, TRACE_HEIGHT, TRACE_WIDTH = 2, 8, 352, 480
 
 
 def _sort_stable(self: Any, stable: Optional[bool] = None, dim: int = -1, descending: bool = False):
@@ -80,23 +83,24 @@ def export_onnx(model: nn.Module,
 
     Args:
         model (nn.Module): A module taking one tensor; exported in its current mode (call ``eval()`` first).
-        example_input (torch.Tensor): An input of the expected layout; its batch, frames, height and width are
-            only examples when ``dynamic`` is set.
+        example_input (torch.Tensor): An input of the expected layout, (B, C, H, W) or (B, C, T, H, W). With
+            ``dynamic``, only its layout, channels and dtype count: the trace runs at a generic size (see
+            ``TRACE_HEIGHT``) and the file serves any batch, frame count and size from 64x64 up.
         path (str | Path): Where the ``.onnx`` file goes.
         dynamic (bool): Make batch, frames (5D inputs), height and width dynamic. Defaults to True.
         opset_version (int): ONNX opset. Defaults to 18.
     """
-    if min(example_input.shape[-2:]) < MIN_SIDE:
-        raise ValueError(f'export with an example input of at least {MIN_SIDE}x{MIN_SIDE} pixels, '
-                         f'got {tuple(example_input.shape)}')
+    if example_input.dim() not in (4, 5):
+        raise ValueError(f'expected a (B, C, H, W) or (B, C, T, H, W) example input, got {tuple(example_input.shape)}')
     dims = _dynamic_dims(example_input.dim())
     dynamic_shapes = None
     if dynamic:
         # Dim.DYNAMIC rather than named Dims: with named ones, torch 2.14's constraint solver fails on the
         # size arithmetic of some decode heads (UPerHead) while the traced graph is general.
         dynamic_shapes = ({index: torch.export.Dim.DYNAMIC for index in dims}, )
-        # torch.export specialises a dimension whose example size is 1 (its "0/1 specialisation").
-        example_input = example_input.expand(max(example_input.shape[0], 2), *example_input.shape[1:])
+        frames = (TRACE_FRAMES, ) if example_input.dim() == 5 else ()
+        example_input = torch.randn(TRACE_BATCH, example_input.shape[1], *frames, TRACE_HEIGHT, TRACE_WIDTH,
+                                    dtype=example_input.dtype)
     with torch.no_grad():
         program = torch.export.export(model, (example_input, ), dynamic_shapes=dynamic_shapes, strict=False)
     onnx_program = torch.onnx.export(program, dynamo=True, optimize=True, opset_version=opset_version,
