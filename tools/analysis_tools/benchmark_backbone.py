@@ -104,7 +104,9 @@ def build_paths(name: str, paths: Tuple[str, ...], work_dir: Path) -> Dict[str, 
     if name == 'swin-t':
         paths = tuple(p for p in paths if p in SWIN_PATHS)
         if 'compiled' in paths:
-            runners['compiled'] = torch.compile(eager)
+            # Static shapes: at a second size torch would otherwise recompile with dynamic shapes, which took
+            # longer than 20 minutes on 2 cores for these models.
+            runners['compiled'] = torch.compile(eager, dynamic=False)
     else:
         folded = MODELS[name]().eval()
         folded.load_state_dict(eager.state_dict())
@@ -114,7 +116,7 @@ def build_paths(name: str, paths: Tuple[str, ...], work_dir: Path) -> Dict[str, 
             deploy_compiled = MODELS[name]().eval()
             deploy_compiled.load_state_dict(eager.state_dict())
             deploy_compiled.switch_to_deploy()
-            runners['compiled'] = torch.compile(deploy_compiled)
+            runners['compiled'] = torch.compile(deploy_compiled, dynamic=False)
         if {'onnxruntime', 'openvino'} & set(paths):
             onnx_file = work_dir / f'{name}.onnx'
             export_onnx(folded, torch.randn(1, 3, 224, 224), onnx_file)
