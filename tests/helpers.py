@@ -42,3 +42,14 @@ def randomize_(module: nn.Module, seed: int = 1) -> None:
             values = torch.rand(tensor.shape, generator=generator) + 0.5 if name.endswith('running_var') \
                 else torch.randn(tensor.shape, generator=generator) * 0.1
             tensor.copy_(values)
+
+
+def sharpen_attention_(module: nn.Module) -> nn.Module:
+    """Scales every qkv projection by 6, so that random weights attend sharply: with near-uniform attention two of
+    the light models' token scores can tie to within float rounding, and which token is pruned would then be
+    decided by the last bit of the arithmetic."""
+    with torch.no_grad():
+        for name, param in module.named_parameters():
+            if name.endswith('attn.qkv.weight'):
+                param.mul_(6)
+    return module

@@ -76,11 +76,10 @@ def speed_up_for_inference(model: nn.Module, deploy: bool = False, compile: bool
     if deploy:
         model.backbone.switch_to_deploy()
     if channels_last:
-        for module in model.modules():
-            for name, param in module.named_parameters(recurse=False):
-                layout = {4: torch.channels_last, 5: torch.channels_last_3d}.get(param.dim())
-                if layout is not None:
-                    param.data = param.data.contiguous(memory_format=layout)
+        for param in model.parameters():
+            layout = {4: torch.channels_last, 5: torch.channels_last_3d}.get(param.dim())
+            if layout is not None:
+                param.data = param.data.contiguous(memory_format=layout)
     if compile:
         model.backbone = torch.compile(model.backbone)
     return model

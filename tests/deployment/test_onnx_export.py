@@ -13,7 +13,7 @@ import torch
 from uniformer_mm import UniFormer2D, UniFormer3D
 from uniformer_mm.deployment import export_onnx
 
-from helpers import randomize_
+from helpers import randomize_, sharpen_attention_
 
 ort = pytest.importorskip('onnxruntime')
 ROOT = Path(__file__).resolve().parents[2]
@@ -33,17 +33,6 @@ def assert_onnx_equals_pytorch(path, model, shapes):
             reference = reference.numpy()
             assert output.shape == reference.shape, shape
             assert np.abs(output - reference).max() / np.abs(reference).max() < 1e-5, shape
-
-
-def sharpened_(model):
-    """Random weights with attention sharp enough that no two token scores of the light models tie to within
-    rounding (tests/models/test_light.py says why that matters)."""
-    randomize_(model)
-    with torch.no_grad():
-        for name, param in model.named_parameters():
-            if name.endswith('attn.qkv.weight'):
-                param.mul_(6)
-    return model
 
 
 def test_hybrid_backbone_serves_every_size_from_one_file(tmp_path):
@@ -78,7 +67,9 @@ def test_video_backbone_serves_8_and_16_frames(tmp_path):
     (lambda: UniFormer3D(arch='xxs', with_cls_token=True), (1, 3, 4, 96, 96), [(1, 3, 4, 96, 96), (2, 3, 8, 64, 128)]),
 ], ids=['2d', '3d'])
 def test_light_models_with_token_pruning_export(tmp_path, model, example, shapes):
-    model = sharpened_(model().eval())
+    model = model().eval()
+    randomize_(model)
+    sharpen_attention_(model)
     path = tmp_path / 'light.onnx'
     export_onnx(model, torch.randn(example), path)
     assert_onnx_equals_pytorch(path, model, shapes)

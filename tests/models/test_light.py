@@ -10,7 +10,7 @@ import torch
 from uniformer_mm import UniFormer2D, UniFormer3D
 from uniformer_mm.models.backbones.uniformer import MultiheadSelfAttention, TokenPruningBlock
 
-from helpers import count_params, randomize_
+from helpers import count_params, randomize_, sharpen_attention_
 from reference_light import RefLightUniFormer
 
 CLASSIFIER_PARTS = ('head', 'head_cls', 'norm_cls')
@@ -23,11 +23,7 @@ def reference(arch, seed=1, **kwargs):
     the last bit of the arithmetic, in the release as here."""
     model = RefLightUniFormer(arch, **kwargs)
     randomize_(model, seed)
-    with torch.no_grad():
-        for name, param in model.named_parameters():
-            if name.endswith('attn.qkv.weight'):
-                param.mul_(6)
-    return model
+    return sharpen_attention_(model)
 
 
 def backbone_of(ref, model):

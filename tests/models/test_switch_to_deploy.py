@@ -7,18 +7,13 @@ import torch
 
 from uniformer_mm import UniFormer2D, UniFormer3D
 
-from helpers import randomize_
+from helpers import randomize_, sharpen_attention_
 
 
 def built(build):
     model = build()
     randomize_(model)
-    with torch.no_grad():
-        # Sharp attention, so that the light models' token ranking cannot flip on rounding (see test_light.py).
-        for name, param in model.named_parameters():
-            if name.endswith('attn.qkv.weight'):
-                param.mul_(6)
-    return model.eval()
+    return sharpen_attention_(model).eval()
 
 
 @pytest.mark.parametrize('build, shape', [

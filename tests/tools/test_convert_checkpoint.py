@@ -11,7 +11,7 @@ from mmengine.registry import DefaultScope
 from uniformer_mm import CheckpointMismatchError
 
 from harness import build_model_from_config
-from helpers import fabricate_official_state_dict, randomize_
+from helpers import fabricate_official_state_dict, randomize_, sharpen_attention_
 from model_converters.uniformer_official import (class_order, openmmlab1_to_openmmlab2, read_class_names,
                                                  slowfast_video_to_mmaction)
 from reference_light import RefLightUniFormer
@@ -156,10 +156,7 @@ def test_light_mmdet2_and_mmseg0_checkpoints_convert_and_give_the_release_featur
     # class token and its stage-4 projection), with the new model's neck and heads around it.
     reference = RefLightUniFormer(arch, dense=True).eval()
     randomize_(reference)
-    with torch.no_grad():
-        for name, param in reference.named_parameters():
-            if name.endswith('attn.qkv.weight'):
-                param.mul_(6)  # no ties between token scores (tests/models/test_light.py)
+    sharpen_attention_(reference)
     model = build_model_from_config(config)
     rest = {k: v for k, v in model.state_dict().items() if not k.startswith('backbone.')}
     result = _convert(tmp_path, _old_checkpoint(reference.state_dict(), rest), config)

@@ -21,6 +21,7 @@ Example:
     python tools/analysis_tools/benchmark_backbone.py --size 800 1344 --size 224 224 --threads 2 --memory
 """
 import argparse
+import copy
 import statistics
 import tempfile
 import time
@@ -108,15 +109,12 @@ def build_paths(name: str, paths: Tuple[str, ...], work_dir: Path) -> Dict[str, 
             # longer than 20 minutes on 2 cores for these models.
             runners['compiled'] = torch.compile(eager, dynamic=False)
     else:
-        folded = MODELS[name]().eval()
-        folded.load_state_dict(eager.state_dict())
+        folded = copy.deepcopy(eager)
         folded.switch_to_deploy()
         runners['deploy'] = folded
         if 'compiled' in paths:
-            deploy_compiled = MODELS[name]().eval()
-            deploy_compiled.load_state_dict(eager.state_dict())
-            deploy_compiled.switch_to_deploy()
-            runners['compiled'] = torch.compile(deploy_compiled, dynamic=False)
+            # The compiled wrapper shares the folded module and its weights.
+            runners['compiled'] = torch.compile(folded, dynamic=False)
         if {'onnxruntime', 'openvino'} & set(paths):
             onnx_file = work_dir / f'{name}.onnx'
             export_onnx(folded, torch.randn(1, 3, 224, 224), onnx_file)

@@ -2,9 +2,9 @@
 
 The backbones are written so that an exported graph computes everything shape-dependent (input padding to
 multiples of 32, window padding, the number of tokens the light models keep) from its input, so one file serves
-every size. The one operator the exporter lacks a translation for is the stable sort that ranks the light
-models' tokens; :data:`ONNX_TRANSLATIONS` supplies it as ONNX ``TopK``, whose specification breaks ties by the
-lower index first, which is exactly a stable sort.
+every size. :data:`ONNX_TRANSLATIONS` supplies the two operators the exporter lacks or freezes: the stable sort that
+ranks the light models' tokens (ONNX ``TopK``, whose specification breaks ties by the lower index first, exactly a
+stable sort) and adaptive average pooling (UPerHead), whose bins must follow the input's size.
 """
 from pathlib import Path
 from typing import Any, Dict, Optional, Sequence, Tuple, Union
