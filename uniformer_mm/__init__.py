@@ -5,6 +5,8 @@ in mmengine's root ``MODELS`` registry, visible from mmdet, mmseg, mmpose and mm
 checkpoint loader read local files and URLs under the policy of :mod:`uniformer_mm.checkpoint_safety`, and
 teaches mmengine's FLOP counter attention (:mod:`uniformer_mm.analysis`).
 """
+import sys
+
 from . import engine  # noqa: F401  (registers CPUDistributedDataParallel for configs' model_wrapper_cfg)
 from .analysis import register_attention_flops
 from .checkpoint_safety import CheckpointFileError, install_checkpoint_loaders
@@ -15,3 +17,5 @@ __all__ = ['UniFormer2D', 'UniFormer3D', 'CheckpointMismatchError', 'CheckpointF
 
 install_checkpoint_loaders()
 register_attention_flops()
+if 'mmdeploy' in sys.modules:  # an mmdeploy tool is converting a model of ours: register our rewriters
+    from .deployment import mmdeploy_compat  # noqa: F401

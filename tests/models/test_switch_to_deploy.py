@@ -52,3 +52,26 @@ def test_a_deployed_backbone_refuses_to_train_and_folds_once():
     torch.testing.assert_close(model.blocks1[0].pos_embed.weight, weight)
     with pytest.raises(RuntimeError, match='deploy mode'):
         model.train()
+
+
+def test_the_pose_estimators_switch_to_deploy_folds_the_backbone_once():
+    """mmpose's ``BasePoseEstimator.switch_to_deploy`` (which mmdeploy calls after folding the backbone itself)
+    passes its test_cfg to every sub-module with that method: the backbone must take it and the blocks must not
+    fold a second time."""
+    from mmengine.config import Config
+    from mmengine.registry import DefaultScope
+    from mmpose.registry import MODELS
+
+    cfg = Config.fromfile('configs/mmpose/td-hm_uniformer-s_8xb128-210e_coco-256x192.py')
+    cfg.model.backbone.init_cfg = None
+    with DefaultScope.overwrite_default_scope('mmpose'):
+        model = MODELS.build(cfg.model)
+    randomize_(model)
+    model.eval()
+    deployed = copy.deepcopy(model)
+    deployed.backbone.switch_to_deploy()
+    deployed.switch_to_deploy()
+    inputs = torch.randn(1, 3, 128, 96)
+    with torch.no_grad():
+        expected, actual = model(inputs, None, mode='tensor'), deployed(inputs, None, mode='tensor')
+    torch.testing.assert_close(actual, expected, rtol=1e-5, atol=1e-5 * float(expected.abs().max()))

@@ -143,8 +143,8 @@ class _ConditionalPosition(nn.Module):
         weight[centre] += 1
         self.position_folded = True
 
-    def switch_to_deploy(self) -> None:
-        """Folds what inference lets fold; irreversible, for inference only."""
+    def fold_for_inference(self) -> None:
+        """Folds what inference lets fold; irreversible. Called by the backbone's ``switch_to_deploy``."""
         self._fold_position_identity()
 
 
@@ -178,9 +178,9 @@ class LocalBlock(_ConditionalPosition):
         self.mlp = ConvFFN(dim, int(dim * mlp_ratio), ndim)
         self.gamma_1, self.gamma_2 = _layer_scales(dim, layer_scale, (1, dim) + (1, ) * ndim)
 
-    def switch_to_deploy(self) -> None:
+    def fold_for_inference(self) -> None:
         """Also folds both BatchNorms into the 1x1 convolutions after them."""
-        super().switch_to_deploy()
+        super().fold_for_inference()
         _fold_batch_norm_into_next_conv(self.norm1, self.conv1)
         _fold_batch_norm_into_next_conv(self.norm2, self.mlp.fc1)
         self.norm1, self.norm2 = nn.Identity(), nn.Identity()
@@ -438,8 +438,9 @@ class ConvPatchEmbed(nn.Module):
         else:
             raise ValueError('the overlapping embedding after the stem (conv_stem) exists in 2D only')
 
-    def switch_to_deploy(self) -> None:
-        """Folds each BatchNorm into the convolution before it; irreversible, for inference only."""
+    def fold_for_inference(self) -> None:
+        """Folds each BatchNorm into the convolution before it; irreversible. Called by the backbone's
+        ``switch_to_deploy``."""
         layers = list(self.proj)
         for index, layer in enumerate(layers):
             if isinstance(layer, _BatchNorm):
@@ -660,16 +661,23 @@ class UniFormerBase(BaseModule):
                 maps[stage] = x
         return maps, cls_token
 
-    def switch_to_deploy(self) -> None:
+    def switch_to_deploy(self, test_cfg: Optional[dict] = None) -> None:
         """Re-parameterises the backbone for inference (mmpretrain's convention): folds the BatchNorms of the local
         blocks and of the convolutional embeddings into the adjacent convolutions and each block's position
         embedding identity into its depthwise kernel. Outputs equal the unfolded model's in eval mode to float
-        rounding. Irreversible; the backbone can no longer be trained or load checkpoints."""
+        rounding. Irreversible; the backbone can no longer be trained or load checkpoints. A second call does
+        nothing.
+
+        Args:
+            test_cfg (dict, optional): Unused. mmpose's ``BasePoseEstimator.switch_to_deploy`` (which mmdeploy
+                calls) passes its ``test_cfg`` to every sub-module that has this method; folding does not depend
+                on it.
+        """
         if self.deploy:
             return
         for module in self.modules():
-            if module is not self and hasattr(module, 'switch_to_deploy'):
-                module.switch_to_deploy()
+            if isinstance(module, (_ConditionalPosition, ConvPatchEmbed)):
+                module.fold_for_inference()
         self.deploy = True
         self.eval()
 
