@@ -191,6 +191,27 @@ def test_roi_align_symbolic_matches_mmcv(tmp_path, opset):
     _assert_close(actual[:compared], expected[:compared])
 
 
+@pytest.mark.parametrize('example, others', [
+    ((2, 8, 16, 20), [(1, 8, 25, 42), (2, 8, 7, 9), (1, 8, 4, 2)]),
+    ((8, 16, 20), [(8, 13, 17)]),
+], ids=['4d', '3d'])
+def test_adaptive_avg_pool2d_is_exact_at_every_size(tmp_path, example, others):
+    """mmdeploy's own rewriter turns adaptive pooling into a fixed-kernel average pool; ours exports the operator
+    itself, with bins that follow the input (including bins that overlap, on maps smaller than the bins)."""
+    from mmdeploy.apis.onnx import export
+
+    pool = torch.nn.AdaptiveAvgPool2d((6, 3))
+    spatial = {len(example) - 2: 'height', len(example) - 1: 'width'}
+    deploy_cfg = Config(dict(onnx_config=dict(type='onnx', opset_version=11), backend_config=dict(type='onnxruntime')))
+    export(pool, torch.randn(example), str(tmp_path / 'pool'), backend='onnxruntime',
+           context_info=dict(deploy_cfg=deploy_cfg), input_names=['input'], output_names=['output'],
+           opset_version=11, dynamic_axes={'input': {0: 'batch', **spatial}})
+    wrapper = ORTWrapper(str(tmp_path / 'pool.onnx'), 'cpu', ['output'])
+    for shape in [example, *others]:
+        inputs = torch.randn(shape)
+        _assert_close(wrapper({'input': inputs})['output'], pool(inputs))
+
+
 def test_uniformer_mm_registers_its_rewriters_when_an_mmdeploy_tool_reads_the_model_config():
     """mmdeploy's tools import mmdeploy, then read the model config, whose custom_imports import uniformer_mm."""
     script = ('import mmdeploy.apis\n'

@@ -8,7 +8,9 @@ recipes), S (global), the light XXS and XS, and mmdet's Swin-T (the Mask R-CNN S
 - ``compiled``: ``torch.compile`` of the deploy-folded backbone (Swin-T: of itself);
 - ``onnxruntime``: the deploy-folded backbone exported once by ``uniformer_mm.deployment.export_onnx`` with dynamic
   sizes (the same file serves every size), run by ONNX Runtime;
-- ``openvino``: that ONNX file compiled by OpenVINO for this CPU, in float32.
+- ``openvino``: that ONNX file compiled by OpenVINO for this CPU, in float32;
+- ``openvino-static``: the same file reshaped to the image's shape before compiling (OpenVINO's usual set-up for
+  a fixed input size: shape-specialised kernels; compiled once per size, in the warm-up round).
 
 Every model and path is timed in interleaved rounds (one call each per round, after a warm-up round that also
 compiles), so that all of them share the machine's state; the table gives the median latency, its ratio to Swin-T
@@ -44,7 +46,7 @@ MODELS = {
     'xs': lambda with_cp=False: UniFormer2D(arch='xs', with_cp=with_cp),
     'swin-t': lambda with_cp=False: swin_t(with_cp),
 }
-PATHS = ('eager', 'deploy', 'compiled', 'onnxruntime', 'openvino')
+PATHS = ('eager', 'deploy', 'compiled', 'onnxruntime', 'openvino', 'openvino-static')
 # Swin-T has nothing to fold and the comparison asked of it is PyTorch eager and compiled.
 SWIN_PATHS = ('eager', 'compiled')
 
@@ -67,13 +69,14 @@ def parse_args() -> argparse.Namespace:
     return parser.parse_args()
 
 
-def matmul_flops_per_second(threads: int, size: int = 4096, repeat: int = 3) -> float:
-    a, b = torch.randn(size, size), torch.randn(size, size)
-    a @ b
-    start = time.perf_counter()
-    for _ in range(repeat):
-        a @ b
-    return 2 * size**3 * repeat / (time.perf_counter() - start)
+MATMUL_SIZE = 4096
+
+
+def matmul_runner() -> Callable:
+    """A float32 MATMUL_SIZE x MATMUL_SIZE matmul, timed among the models' paths as the machine's reference
+    throughput (the share of it a path reaches is its '% of matmul peak')."""
+    a, b = torch.randn(MATMUL_SIZE, MATMUL_SIZE), torch.randn(MATMUL_SIZE, MATMUL_SIZE)
+    return lambda image: [(a @ b)[:1, :1].numpy()]
 
 
 def count_macs(model: nn.Module, image: torch.Tensor) -> float:
@@ -95,9 +98,12 @@ def build_paths(name: str, paths: Tuple[str, ...], work_dir: Path) -> Dict[str, 
     eager = MODELS[name]()
     eager.eval()  # not chained: mmdet's SwinTransformer.train returns None
     if getattr(eager, 'hourglass', False):
-        # Untrained weights attend almost uniformly, so the light models' token scores tie to within rounding
-        # and each runtime may keep different tokens; sharper attention (as in the tests) makes outputs comparable.
+        # Untrained weights attend almost uniformly, and the class token starts at zero, so its query is zero and
+        # every token score of the first pruning block ties exactly. Runtimes break such ties differently (OpenVINO's
+        # TopK is not stable), so each would keep other tokens. A drawn class token and sharper attention (as in the
+        # tests) make the scores distinct, as trained weights do.
         with torch.no_grad():
+            eager.cls_token.normal_(std=0.02)
             for param_name, param in eager.named_parameters():
                 if param_name.endswith('attn.qkv.weight'):
                     param.mul_(6)
@@ -115,7 +121,7 @@ def build_paths(name: str, paths: Tuple[str, ...], work_dir: Path) -> Dict[str, 
         if 'compiled' in paths:
             # The compiled wrapper shares the folded module and its weights.
             runners['compiled'] = torch.compile(folded, dynamic=False)
-        if {'onnxruntime', 'openvino'} & set(paths):
+        if {'onnxruntime', 'openvino', 'openvino-static'} & set(paths):
             onnx_file = work_dir / f'{name}.onnx'
             export_onnx(folded, torch.randn(1, 3, 224, 224), onnx_file)
             if 'onnxruntime' in paths:
@@ -124,13 +130,28 @@ def build_paths(name: str, paths: Tuple[str, ...], work_dir: Path) -> Dict[str, 
                 options.intra_op_num_threads = torch.get_num_threads()
                 session = onnxruntime.InferenceSession(str(onnx_file), options, providers=['CPUExecutionProvider'])
                 runners['onnxruntime'] = lambda image, s=session: s.run(None, {s.get_inputs()[0].name: image.numpy()})
-            if 'openvino' in paths:
-                import openvino
-                compiled = openvino.Core().compile_model(
-                    str(onnx_file), 'CPU', {'INFERENCE_NUM_THREADS': torch.get_num_threads(),
-                                            'INFERENCE_PRECISION_HINT': 'f32'})
-                runners['openvino'] = lambda image, c=compiled: list(c(image.numpy()).values())
+            if {'openvino', 'openvino-static'} & set(paths):
+                runners.update(openvino_runners(onnx_file))
     return {path: runners[path] for path in paths if path in runners}
+
+
+def openvino_runners(onnx_file: Path) -> Dict[str, Callable]:
+    """The ``openvino`` (dynamic shapes, as exported) and ``openvino-static`` (reshaped per image size) runners."""
+    import openvino
+    core = openvino.Core()
+    config = {'INFERENCE_NUM_THREADS': torch.get_num_threads(), 'INFERENCE_PRECISION_HINT': 'f32'}
+    dynamic = core.compile_model(str(onnx_file), 'CPU', config)
+    static_models = {}
+
+    def run_static(image: torch.Tensor) -> List[np.ndarray]:
+        shape = tuple(image.shape)
+        if shape not in static_models:
+            model = core.read_model(str(onnx_file))
+            model.reshape(list(shape))
+            static_models[shape] = core.compile_model(model, 'CPU', config)
+        return list(static_models[shape](image.numpy()).values())
+
+    return {'openvino': lambda image: list(dynamic(image.numpy()).values()), 'openvino-static': run_static}
 
 
 def saved_for_backward_mb(name: str, with_cp: bool, image: torch.Tensor) -> float:
@@ -154,14 +175,14 @@ def main() -> None:
     args = parse_args()
     torch.set_num_threads(args.threads)
     sizes = args.size or [[800, 1344], [224, 224]]
-    peak = matmul_flops_per_second(args.threads)
-    print(f'{args.threads} CPU threads, float32 matmul peak {peak / 1e9:.0f} GFLOP/s; batch 1, median of '
-          f'{args.repeat} interleaved rounds after a warm-up round\n')
+    print(f'{args.threads} CPU threads; batch 1, median of {args.repeat} interleaved rounds after a warm-up round; '
+          f'a {MATMUL_SIZE}x{MATMUL_SIZE} float32 matmul is timed in every round as the reference throughput\n')
     print('| input | model | path | latency (ms) | vs Swin-T eager | max rel. error vs eager | GMACs '
           '| % of matmul peak |')
     print('|---|---|---|---|---|---|---|---|')
     with tempfile.TemporaryDirectory() as work_dir:
         runners = {name: build_paths(name, tuple(args.paths), Path(work_dir)) for name in args.models}
+        runners['matmul'] = {'reference': matmul_runner()}
         for height, width in sizes:
             image = torch.randn(1, 3, height, width)
             latencies = {(name, path): [] for name, paths in runners.items() for path in paths}
@@ -178,7 +199,9 @@ def main() -> None:
                                                      for o, r in zip(outputs, reference[name]))
                         else:
                             latencies[name, path].append(elapsed)
-            macs = {name: count_macs(runners[name]['eager'], image) for name in runners}
+            peak = 2 * MATMUL_SIZE**3 / statistics.median(latencies.pop(('matmul', 'reference')))
+            print(f'| {height}x{width} | (matmul peak: {peak / 1e9:.0f} GFLOP/s) | | | | | | |')
+            macs = {name: count_macs(runners[name]['eager'], image) for name in args.models}
             swin = statistics.median(latencies['swin-t', 'eager']) if ('swin-t', 'eager') in latencies else None
             for (name, path), times in latencies.items():
                 latency = statistics.median(times)

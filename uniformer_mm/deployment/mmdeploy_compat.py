@@ -16,7 +16,7 @@ one for every backend), so nothing outside an mmdeploy conversion changes.
 import torch
 from mmdeploy.core import FUNCTION_REWRITER, SYMBOLIC_REWRITER
 from mmdeploy.utils import get_ir_config
-from torch.onnx.symbolic_helper import parse_args
+from torch.onnx.symbolic_helper import _get_tensor_rank, parse_args
 
 _ONNX_FLOAT, _ONNX_INT64 = 1, 7  # TensorProto.FLOAT, TensorProto.INT64
 
@@ -75,16 +75,21 @@ def _bin_edges(g, length, bins: int):
 @SYMBOLIC_REWRITER.register_symbolic('adaptive_avg_pool2d', is_pytorch=True, backend='onnxruntime')
 @parse_args('v', 'is')
 def adaptive_avg_pool2d__onnxruntime_symbolic(g, features, output_size):
-    """``adaptive_avg_pool2d`` of an (N, C, H, W) map for any H, W, in opset-11 operators: each bin's sum is four
-    lookups into the zero-padded 2D cumulative sum, with bin edges computed from the map's shape."""
-    integral = g.op('CumSum', g.op('CumSum', features, _int64(g, 2)), _int64(g, 3))
-    integral = g.op('Pad', integral, _int64(g, [0, 0, 1, 1, 0, 0, 0, 0]))
+    """``adaptive_avg_pool2d`` of a (..., H, W) map for any H, W, in opset-11 operators: each bin's sum is four
+    lookups into the zero-padded 2D cumulative sum, with bin edges computed from the map's shape (the construction
+    of :func:`uniformer_mm.deployment.onnx._adaptive_avg_pool2d`, which targets opset 18 and the dynamo exporter)."""
+    rank = _get_tensor_rank(features)
+    if rank is None:
+        raise ValueError('exporting adaptive_avg_pool2d needs the rank of its input, which the trace did not record')
+    height_axis, width_axis = rank - 2, rank - 1
+    integral = g.op('CumSum', g.op('CumSum', features, _int64(g, height_axis)), _int64(g, width_axis))
+    integral = g.op('Pad', integral, _int64(g, [0] * height_axis + [1, 1] + [0] * rank))
     shape = g.op('Shape', features)
-    row_starts, row_ends = _bin_edges(g, g.op('Gather', shape, _int64(g, [2])), output_size[0])
-    col_starts, col_ends = _bin_edges(g, g.op('Gather', shape, _int64(g, [3])), output_size[1])
+    row_starts, row_ends = _bin_edges(g, g.op('Gather', shape, _int64(g, [height_axis])), output_size[0])
+    col_starts, col_ends = _bin_edges(g, g.op('Gather', shape, _int64(g, [width_axis])), output_size[1])
 
     def corner(rows, cols):
-        return g.op('Gather', g.op('Gather', integral, rows, axis_i=2), cols, axis_i=3)
+        return g.op('Gather', g.op('Gather', integral, rows, axis_i=height_axis), cols, axis_i=width_axis)
 
     sums = g.op('Add', g.op('Sub', corner(row_ends, col_ends), corner(row_starts, col_ends)),
                 g.op('Sub', corner(row_starts, col_starts), corner(row_ends, col_starts)))
