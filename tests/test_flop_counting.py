@@ -1,5 +1,6 @@
 """mmengine's FLOP counter (and so the codebases' get_flops tools) counts scaled_dot_product_attention once
 uniformer_mm is imported, and reaches the published figures."""
+import functools
 import subprocess
 import sys
 from pathlib import Path
@@ -54,3 +55,19 @@ def test_mim_run_get_flops(codebase, config, args, expected):
                             text=True, timeout=600)
     assert result.returncode == 0, result.stderr[-3000:]
     assert expected in result.stdout
+
+
+@pytest.mark.slow
+def test_mask_rcnn_s_h14_800x1280_reaches_the_published_269g():
+    """What mmdet's get_flops counts (the tensor-mode forward, with the picture's data sample), on a synthetic
+    800x1280 picture instead of a COCO one: the published 41M parameters and 269G."""
+    from mmdet.structures import DetDataSample
+
+    model = build_model_from_config(str(ROOT / 'configs/mmdet/mask-rcnn_uniformer-s-h14_fpn_1x_coco.py')).eval()
+    shape = (800, 1280)
+    sample = DetDataSample(metainfo=dict(img_shape=shape, ori_shape=shape, pad_shape=shape, batch_input_shape=shape,
+                                         scale_factor=(1., 1.)))
+    model.forward = functools.partial(model.forward, data_samples=[sample], mode='tensor')  # as get_flops does
+    info = get_model_complexity_info(model, inputs=torch.randn(1, 3, *shape), show_table=False, show_arch=False)
+    assert round(info['flops'] / 1e9) == 269
+    assert round(info['params'] / 1e6) == 41
