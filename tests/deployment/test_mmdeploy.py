@@ -7,6 +7,7 @@ The references are the plain models (no mmdeploy rewriting) wherever mmdeploy's 
 model itself: segmentation logits, pose heatmaps, clip-averaged class scores. The detector's raw outputs come after
 mmdeploy's own NMS, so its reference is the model under mmdeploy's rewriters, run in PyTorch.
 """
+import copy
 import subprocess
 import sys
 from pathlib import Path
@@ -31,6 +32,16 @@ from helpers import randomize_  # noqa: E402
 ROOT = Path(__file__).resolve().parents[2]
 DEPLOY_CONFIGS = ROOT / 'configs' / 'mmdeploy'
 pytestmark = pytest.mark.slow
+
+
+@pytest.fixture(autouse=True)
+def _own_default_scope():
+    """mmdeploy's task processors set mmengine's default scope for the whole process (a video conversion leaves
+    'mmaction', where mmpretrain's inferencer in a later test then looked its transforms up and failed); each test
+    here gives back the scopes it started with, as ``DefaultScope.overwrite_default_scope`` does."""
+    scopes = copy.deepcopy(DefaultScope._instance_dict)
+    yield
+    DefaultScope._instance_dict = scopes
 
 
 def _set_in_pipelines(cfg: Config, step_type: str, **fields) -> None:
