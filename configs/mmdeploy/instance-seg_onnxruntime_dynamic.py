@@ -1,16 +1,9 @@
-# mmdeploy v1.3.1 configs/mmdet/instance-seg/instance-seg_onnxruntime_dynamic.py with its _base_ chain resolved
-# (mmdeploy's pip package does not ship its configs). Mask R-CNN to ONNX Runtime: NMS in the graph, raw 28x28
-# masks out, dynamic batch and image size.
+# mmdeploy v1.3.1 configs/mmdet/instance-seg/instance-seg_onnxruntime_dynamic.py, its _base_ chain folded into
+# _base_/onnxruntime.py and this file (mmdeploy's pip package does not ship its configs). Mask R-CNN to ONNX
+# Runtime: NMS in the graph, raw 28x28 masks out, dynamic batch and image size.
+_base_ = ['./_base_/onnxruntime.py']
 onnx_config = dict(
-    type='onnx',
-    export_params=True,
-    keep_initializers_as_inputs=False,
-    opset_version=11,
-    save_file='end2end.onnx',
-    input_names=['input'],
     output_names=['dets', 'labels', 'masks'],
-    input_shape=None,
-    optimize=True,
     dynamic_axes=dict(
         input={0: 'batch', 2: 'height', 3: 'width'},
         dets={0: 'batch', 1: 'num_dets'},
@@ -29,4 +22,3 @@ codebase_config = dict(
         keep_top_k=100,
         background_label_id=-1,
         export_postprocess_mask=False))
-backend_config = dict(type='onnxruntime')

@@ -92,6 +92,17 @@ def _inputs(task_processor, model, data):
     return prepared['data_samples'], inputs
 
 
+def _export_module(module, args, path: Path, opset: int, input_names, dynamic_axes) -> ORTWrapper:
+    """Exports a module through mmdeploy's ``export`` for onnxruntime (with the rewriters active), one output."""
+    from mmdeploy.apis.onnx import export
+
+    deploy_cfg = Config(dict(onnx_config=dict(type='onnx', opset_version=opset),
+                             backend_config=dict(type='onnxruntime')))
+    export(module, args, str(path), backend='onnxruntime', context_info=dict(deploy_cfg=deploy_cfg),
+           input_names=input_names, output_names=['output'], opset_version=opset, dynamic_axes=dynamic_axes)
+    return ORTWrapper(f'{path}.onnx', 'cpu', ['output'])
+
+
 def _assert_close(actual: torch.Tensor, expected: torch.Tensor, rtol: float = 1e-5) -> None:
     assert actual.shape == expected.shape
     scale = float(expected.abs().max())
@@ -182,19 +193,14 @@ def test_roi_align_symbolic_matches_mmcv(tmp_path, opset):
     RoIAlign: exactly from opset 16 (RoiAlign's half_pixel mode), and at opset 11 for boxes of at least one
     feature pixel (smaller ones are stretched to one pixel by the opset-10 operator)."""
     from mmcv.ops import RoIAlign
-    from mmdeploy.apis.onnx import export
 
     roi_align = RoIAlign(output_size=(7, 7), spatial_scale=0.25, sampling_ratio=0, aligned=True)
     features = torch.randn(2, 8, 32, 40)
     large = torch.tensor([[0, 10., 12., 90., 70.], [1, 0., 0., 159., 127.], [1, 33.3, 5.5, 60.2, 101.7]])
     tiny = torch.tensor([[0, 40., 40., 41.5, 42.], [1, 100., 20., 102., 21.]])  # under 4 px: < 1 feature pixel
     rois = torch.cat([large, tiny])
-    deploy_cfg = Config(dict(onnx_config=dict(type='onnx', opset_version=opset),
-                             backend_config=dict(type='onnxruntime')))
-    export(roi_align, (features, rois), str(tmp_path / 'roi_align'), backend='onnxruntime',
-           context_info=dict(deploy_cfg=deploy_cfg), input_names=['features', 'rois'], output_names=['output'],
-           opset_version=opset, dynamic_axes={'rois': {0: 'rois'}, 'output': {0: 'rois'}})
-    wrapper = ORTWrapper(str(tmp_path / 'roi_align.onnx'), 'cpu', ['output'])
+    wrapper = _export_module(roi_align, (features, rois), tmp_path / 'roi_align', opset, ['features', 'rois'],
+                             {'rois': {0: 'rois'}, 'output': {0: 'rois'}})
     actual = wrapper({'features': features, 'rois': rois})['output']
     with torch.no_grad():
         expected = roi_align(features, rois)
@@ -209,15 +215,10 @@ def test_roi_align_symbolic_matches_mmcv(tmp_path, opset):
 def test_adaptive_avg_pool2d_is_exact_at_every_size(tmp_path, example, others):
     """mmdeploy's own rewriter turns adaptive pooling into a fixed-kernel average pool; ours exports the operator
     itself, with bins that follow the input (including bins that overlap, on maps smaller than the bins)."""
-    from mmdeploy.apis.onnx import export
-
     pool = torch.nn.AdaptiveAvgPool2d((6, 3))
     spatial = {len(example) - 2: 'height', len(example) - 1: 'width'}
-    deploy_cfg = Config(dict(onnx_config=dict(type='onnx', opset_version=11), backend_config=dict(type='onnxruntime')))
-    export(pool, torch.randn(example), str(tmp_path / 'pool'), backend='onnxruntime',
-           context_info=dict(deploy_cfg=deploy_cfg), input_names=['input'], output_names=['output'],
-           opset_version=11, dynamic_axes={'input': {0: 'batch', **spatial}})
-    wrapper = ORTWrapper(str(tmp_path / 'pool.onnx'), 'cpu', ['output'])
+    wrapper = _export_module(pool, torch.randn(example), tmp_path / 'pool', 11, ['input'],
+                             {'input': {0: 'batch', **spatial}})
     for shape in [example, *others]:
         inputs = torch.randn(shape)
         _assert_close(wrapper({'input': inputs})['output'], pool(inputs))

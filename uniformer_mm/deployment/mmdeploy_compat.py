@@ -43,9 +43,8 @@ def roi_align__onnxruntime(g, features, rois, output_size, spatial_scale: float,
     here, and RoiAlign stretches boxes under one pixel to one pixel.
     """
     opset = get_ir_config(SYMBOLIC_REWRITER.get_context().cfg).get('opset_version', 11)
-    batch_indices = g.op('Cast', g.op('Gather', rois, g.op('Constant', value_t=torch.tensor(0)), axis_i=1),
-                         to_i=_ONNX_INT64)
-    boxes = g.op('Gather', rois, g.op('Constant', value_t=torch.tensor([1, 2, 3, 4])), axis_i=1)
+    batch_indices = g.op('Cast', g.op('Gather', rois, _int64(g, 0), axis_i=1), to_i=_ONNX_INT64)
+    boxes = g.op('Gather', rois, _int64(g, [1, 2, 3, 4]), axis_i=1)
     extra = {}
     if opset >= 16:
         extra['coordinate_transformation_mode_s'] = 'half_pixel' if aligned else 'output_half_pixel'
