@@ -119,4 +119,5 @@ def test_fast_cpu_path_evaluates_like_the_plain_model(toy_root):
              work_dir / name, *options], cwd=toy_root)
         metrics[name] = newest_test_metrics(work_dir / name)
     for key in metric_keys:
-        assert abs(metrics['fast'][key] - metrics['plain'][key]) < 0.01, (key, metrics)
+        # mmseg rounds metrics to 0.01: allow one rounding step (a float32 0.01 reads 0.0100002), no more.
+        assert abs(metrics['fast'][key] - metrics['plain'][key]) <= 0.01 + 1e-5, (key, metrics)
