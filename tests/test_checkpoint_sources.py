@@ -13,6 +13,7 @@ import pytest
 import torch
 
 from uniformer_mm import CheckpointFileError, UniFormer2D
+from uniformer_mm.checkpoint_routes import cache_path
 from uniformer_mm.checkpoint_sources import (LOAD_ROUTES, RELEASED_CHECKPOINTS, TRAIN_FROM_SCRATCH,
                                              check_pretrained_sources, resolve_checkpoint)
 from uniformer_mm.models.backbones.uniformer import UniFormerBase
@@ -44,7 +45,7 @@ def server(tmp_path):
 @pytest.fixture(autouse=True)
 def hub_cache(tmp_path, monkeypatch):
     monkeypatch.setattr(torch.hub, '_hub_dir', str(tmp_path / 'hub'))
-    return tmp_path / 'hub' / 'checkpoints'
+    return tmp_path / 'hub' / 'uniformer_mm'
 
 
 def test_every_entry_is_complete_and_loads_into_its_arch():
@@ -134,7 +135,7 @@ def _serve_official(www: Path, name: str) -> dict:
     return state_dict
 
 
-def test_url_downloads_once_into_the_hub_cache_and_loads(server, hub_cache):
+def test_url_downloads_once_into_the_cache_and_loads(server, hub_cache):
     base, requests, www = server
     state_dict = _serve_official(www, 'uniformer_small_in1k.pth')
     for _ in range(2):
@@ -143,7 +144,8 @@ def test_url_downloads_once_into_the_hub_cache_and_loads(server, hub_cache):
         torch.testing.assert_close(model.blocks3[0].attn.qkv.weight, state_dict['blocks3.0.attn.qkv.weight'],
                                    rtol=0, atol=0)
     assert requests == ['/uniformer_small_in1k.pth']  # the second model read the cached file
-    assert (hub_cache / 'uniformer_small_in1k.pth').is_file()
+    assert Path(cache_path(f'{base}/uniformer_small_in1k.pth')).is_file()
+    assert [path.parent for path in hub_cache.parent.rglob('*.pth')] == [hub_cache]
 
 
 def test_name_downloads_from_its_url(server, monkeypatch):
@@ -163,9 +165,9 @@ def test_downloaded_file_with_a_wrong_hash_is_refused(server, hub_cache):
     _serve_official(www, 'uniformer_small_in1k_20221219-deadbeef.pth')
     model = UniFormer2D(init_cfg=dict(type='Pretrained',
                                       checkpoint=f'{base}/uniformer_small_in1k_20221219-deadbeef.pth'))
-    with pytest.raises(CheckpointFileError, match=r'download failed: .*hash'):
+    with pytest.raises(CheckpointFileError, match=r'download refused: its SHA-256 does not start with deadbeef'):
         model.init_weights()
-    assert not list(hub_cache.glob('*.pth'))
+    assert not list(hub_cache.parent.rglob('*'))
 
 
 def test_missing_url_names_the_url(server):
@@ -177,5 +179,6 @@ def test_missing_url_names_the_url(server):
 def test_downloaded_hostile_file_is_refused(server):
     base, _, www = server
     (www / 'evil.pth').write_bytes(b'\x80\x02cposix\nsystem\nX\x02\x00\x00\x00ls\x85R.')
-    with pytest.raises(CheckpointFileError, match='evil.pth: refused by the checkpoint loading policy'):
+    with pytest.raises(CheckpointFileError, match=r'evil.pth: a legacy \(pre-1.6\) torch.save file.*\(the download '
+                                                  r'was not kept\)'):
         UniFormer2D(init_cfg=dict(type='Pretrained', checkpoint=f'{base}/evil.pth')).init_weights()

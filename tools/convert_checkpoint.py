@@ -8,7 +8,7 @@ Formats:
     imagenet         official ImageNet classifiers ({'model': ...}, standard or token-labeling release) -> the
                      mmpretrain ImageClassifier of --config (a configs/mmpretrain config), strictly
 
-The source file is read under uniformer_mm's checkpoint loading policy (uniformer_mm.checkpoint_safety).
+The source file is read by uniformer_mm's checkpoint reader (uniformer_mm.checkpoint_safety); label files are UTF-8.
 
 Examples:
     python tools/convert_checkpoint.py slowfast-video uniformer_small_k400_16x4.pth uniformer3d-s_k400_16x4.pth \\

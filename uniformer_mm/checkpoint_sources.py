@@ -8,7 +8,7 @@ Face repositories, or the OpenMMLab mirrors of mmaction2 and mmpose), ``mirrors`
 program, so those files are fetched by hand.
 
 ``init_cfg=dict(type='Pretrained', checkpoint=...)`` of the UniFormer backbones takes a local path, a URL, or a
-name of this table (downloaded once into torch's hub cache, ``$TORCH_HOME/hub/checkpoints``).
+name of this table (downloaded once into ``$TORCH_HOME/hub/uniformer_mm``, see :mod:`uniformer_mm.checkpoint_routes`).
 """
 import os
 from dataclasses import dataclass

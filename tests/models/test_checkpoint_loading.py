@@ -3,7 +3,6 @@ import pytest
 import torch
 
 from uniformer_mm import CheckpointMismatchError, UniFormer2D
-from uniformer_mm.models.backbones.checkpoint_loading import load_pretrained
 
 from helpers import fabricate_official_state_dict
 
@@ -45,7 +44,7 @@ def test_imagenet_checkpoint_loads_in_every_wrapper(tmp_path, wrap, prefix):
 def test_imagenet_checkpoint_reports_what_it_did_not_load(tmp_path):
     torch.save(dict(model=fabricate_official_state_dict('image_small_in1k')), tmp_path / 'in1k.pth')
     model = UniFormer2D(arch='small', attn_mode='hybrid')
-    report = load_pretrained(model, str(tmp_path / 'in1k.pth'), model._expected_load_gaps)
+    report = model.load_pretrained(str(tmp_path / 'in1k.pth'))
     assert sorted(report['missing']) == sorted(f'norm{i}.{p}' for i in range(1, 5) for p in ('weight', 'bias'))
     assert {k.split('.')[0] for k in report['unused']} == {'norm', 'head'}
     assert len(report['loaded']) == 331 - 7  # every tensor but the BatchNorm `norm` (5) and `head` (2)
@@ -70,7 +69,7 @@ def test_downstream_checkpoint_with_fewer_outputs(tmp_path):
     state_dict = fabricate_official_state_dict('detseg_backbone_base')
     torch.save(downstream(state_dict), tmp_path / 'pose.pth')
     model = UniFormer2D(arch='base', out_indices=(3, ))
-    report = load_pretrained(model, str(tmp_path / 'pose.pth'), model._expected_load_gaps)
+    report = model.load_pretrained(str(tmp_path / 'pose.pth'))
     assert sorted({k.split('.')[0] for k in report['unused']}) == ['norm1', 'norm2', 'norm3']
 
 

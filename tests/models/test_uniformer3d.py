@@ -7,7 +7,7 @@ import torch.nn as nn
 from mmengine.registry import DefaultScope
 
 from uniformer_mm import CheckpointMismatchError, UniFormer2D, UniFormer3D
-from uniformer_mm.models.backbones.checkpoint_loading import inflate_2d_to_3d, load_pretrained
+from uniformer_mm.models.backbones.checkpoint_loading import inflate_2d_to_3d
 from uniformer_mm.models.backbones.uniformer import LocalBlock
 
 from helpers import count_params, fabricate_official_state_dict, official_param_count, randomize_
@@ -55,8 +55,7 @@ def test_kinetics_checkpoint_loads(tmp_path, wrap):
     state_dict = fabricate_official_state_dict('video_small_k400')
     torch.save(wrap(state_dict), tmp_path / 'k400.pth')
     model = UniFormer3D(arch='small')
-    report = load_pretrained(model, str(tmp_path / 'k400.pth'), model._expected_load_gaps,
-                             model._adapt_state_dict)
+    report = model.load_pretrained(str(tmp_path / 'k400.pth'))
     assert sorted(report['unused']) == ['head.bias', 'head.weight'] and not report['missing']
     for key, value in model.state_dict().items():
         torch.testing.assert_close(value, state_dict[key], rtol=0, atol=0)

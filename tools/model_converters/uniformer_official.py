@@ -13,20 +13,36 @@ import torch.nn as nn
 from mmengine.logging import print_log
 
 from uniformer_mm.checkpoint_sources import known_checkpoint
-from uniformer_mm.models.backbones.checkpoint_loading import (CheckpointMismatchError, check_tensor_values,
-                                                              describe_layout, extract_state_dict, format_keys,
-                                                              group_by_reason, load_state_dict_strictly, read_depths)
+from uniformer_mm.models.backbones.checkpoint_loading import (CheckpointMismatchError, check_fit, check_tensor_values,
+                                                              compare_keys, describe_layout, extract_state_dict,
+                                                              format_keys, group_by_reason, load_state_dict_strictly,
+                                                              read_depths)
 from uniformer_mm.models.backbones.uniformer import UniFormer2D, UniFormer3D, UniFormerBase
+
+MAX_LABEL_FILE_BYTES = 4 << 20
 
 
 def read_class_names(path: str) -> List[str]:
-    """Class names from a label file: one name a line, in class-index order.
+    """Class names from a label file: UTF-8 text (a leading byte-order mark is dropped), one name a line, in
+    class-index order, at most :data:`MAX_LABEL_FILE_BYTES`.
 
     Also reads the release's ``kinetics_400_categroies.txt`` form, ``name<TAB>index``: when every line ends with
     a tab and an integer, the integers give the order and must be 0..N-1. Blank lines are skipped.
+
+    Raises:
+        ValueError: The file is too large, not UTF-8, empty, or its indices are not 0..N-1; the message names it.
     """
-    with open(path, encoding='utf-8') as file:
-        lines = [line.strip() for line in file if line.strip()]
+    with open(path, 'rb') as file:
+        raw = file.read(MAX_LABEL_FILE_BYTES + 1)
+    if len(raw) > MAX_LABEL_FILE_BYTES:
+        raise ValueError(f'{path}: more than {MAX_LABEL_FILE_BYTES} bytes; a label file holds one class name a '
+                         'line')
+    try:
+        text = raw.decode('utf-8-sig')
+    except UnicodeDecodeError as error:
+        raise ValueError(f'{path}: not UTF-8 text (byte {raw[error.start]:#04x} at offset {error.start}); label '
+                         'files are UTF-8, one class name a line') from None
+    lines = [line.strip() for line in text.splitlines() if line.strip()]
     if not lines:
         raise ValueError(f'{path}: no class names (expected one name a line)')
     indexed = [re.fullmatch(r'(.*\S)\t+(\d+)', line) for line in lines]
@@ -164,15 +180,8 @@ def openmmlab1_to_openmmlab2(checkpoint: Mapping, model: nn.Module) -> Dict[str,
     # The official pose models keep the output norms of all four stages but use only the last one.
     unused = _unused_by_backbone(model, result.unexpected_keys)
     unexpected = [k for k in result.unexpected_keys if k not in unused]
-    if result.missing_keys or unexpected:
-        problems = []
-        if result.missing_keys:
-            problems.append(f'missing from the checkpoint: {format_keys(result.missing_keys)}')
-        if unexpected:
-            problems.append(f'not in the model: {format_keys(unexpected)}')
-        raise CheckpointMismatchError(f'the checkpoint does not fit {type(model).__name__}:\n  '
-                                      + '\n  '.join(problems) + '\nIs the config the one the checkpoint was '
-                                      'trained with (arch, head, number of classes)?')
+    check_fit('the checkpoint', type(model).__name__, missing=result.missing_keys, unexpected=unexpected,
+              advice='Is the config the one the checkpoint was trained with (arch, head, number of classes)?')
     for reason, keys in group_by_reason(unused).items():
         print_log(f'left out {format_keys(keys)} ({reason})', logger='current')
     meta = dict(converted_from='OpenMMLab 1.x')
@@ -188,7 +197,7 @@ def _unused_by_backbone(model: nn.Module, unexpected: List[str]) -> Dict[str, st
     if not isinstance(backbone, UniFormerBase):
         return {}
     inner = [k[len('backbone.'):] for k in unexpected if k.startswith('backbone.')]
-    return {f'backbone.{k}': reason for k, reason in backbone._expected_load_gaps([], inner).items()}
+    return {f'backbone.{k}': reason for k, reason in backbone.explain_load_gaps([], inner).items()}
 
 
 def _backbone_part(state_dict: Mapping) -> Dict:
@@ -262,18 +271,9 @@ def imagenet_to_mmpretrain(checkpoint: Mapping, model: nn.Module, source: str = 
         prefix = next((p for p in renames if key.startswith(p)), None)
         converted[renames[prefix] + key[len(prefix):] if prefix else f'backbone.{key}'] = value
     own = model.state_dict()
-    mismatched = [f'{k} (checkpoint {tuple(converted[k].shape)}, model {tuple(own[k].shape)})'
-                  for k in own if k in converted and converted[k].shape != own[k].shape]
-    missing = [k for k in own if k not in converted]
-    unexpected = [k for k in converted if k not in own]
-    if mismatched or missing or unexpected:
-        problems = [f'{label}: {format_keys(keys)}' for label, keys in
-                    (('shape mismatch', mismatched), ('missing from the checkpoint', missing),
-                     ('not in the model', unexpected)) if keys]
-        raise CheckpointMismatchError(
-            f'{source} does not fit the config\'s classifier:\n  ' + '\n  '.join(problems)
-            + f'\nThe checkpoint backbone has {describe_layout(state_dict)}; the model has '
-            f'{describe_layout(backbone.state_dict())}. Pick the config of the checkpoint\'s arch and classes.')
+    check_fit(source, "the config's classifier", *compare_keys(own, converted, {}), advice=(
+        f'The checkpoint backbone has {describe_layout(state_dict)}; the model has '
+        f'{describe_layout(backbone.state_dict())}. Pick the config of the checkpoint\'s arch and classes.'))
     check_tensor_values(converted, own, source)
     model.load_state_dict(converted)
     num_classes = int(state_dict['head.weight'].shape[0])

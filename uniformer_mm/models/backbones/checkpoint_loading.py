@@ -10,13 +10,14 @@ checkpoint leaves unused must be one the backbone can explain (such as the Image
 raises :class:`CheckpointMismatchError`, which names the keys and what the checkpoint's layout looks like.
 """
 import re
-from typing import Callable, Dict, List, Mapping, Optional, Tuple
+from typing import Callable, Dict, List, Mapping, Sequence, Tuple
 
 import torch
 import torch.nn as nn
 from mmengine.logging import print_log
 from mmengine.runner import CheckpointLoader
 
+from ...checkpoint_safety import printable
 from ...checkpoint_sources import resolve_checkpoint
 
 _WRAPPER_KEYS = ('state_dict', 'model', 'model_state')
@@ -84,8 +85,9 @@ def describe_layout(state_dict: Mapping[str, torch.Tensor]) -> str:
 
 
 def format_keys(keys: List[str]) -> str:
-    """The first keys of a list, comma separated, with the total when some are left out."""
-    shown = ', '.join(keys[:_MAX_LISTED])
+    """The first keys of a list, comma separated, with the total when some are left out; keys come from files, so
+    control characters are escaped."""
+    shown = ', '.join(printable(str(key)) for key in keys[:_MAX_LISTED])
     return f'{shown}, ... ({len(keys)} in all)' if len(keys) > _MAX_LISTED else shown
 
 
@@ -161,12 +163,35 @@ def check_tensor_values(state_dict: Mapping[str, torch.Tensor], own: Mapping[str
                                       + '\n  '.join(problems) + '\nNothing was loaded.')
 
 
+def compare_keys(own: Mapping[str, torch.Tensor], state_dict: Mapping[str, torch.Tensor],
+                 explained: Mapping[str, str]) -> Tuple[List[str], List[str], List[str]]:
+    """(shape mismatches, unexplained missing keys, unexplained unexpected keys) of ``state_dict`` against a
+    model's ``own`` state dict, ``explained`` holding the keys either side may lack, with the reason."""
+    mismatched = [f'{k} (checkpoint {tuple(state_dict[k].shape)}, model {tuple(own[k].shape)})'
+                  for k in own if k in state_dict and state_dict[k].shape != own[k].shape]
+    missing = [k for k in own if k not in state_dict and k not in explained]
+    unexpected = [k for k in state_dict if k not in own and k not in explained]
+    return mismatched, missing, unexpected
+
+
+def check_fit(source: str, target: str, mismatched: Sequence[str] = (), missing: Sequence[str] = (),
+              unexpected: Sequence[str] = (), advice: str = '') -> None:
+    """The one "every key explained" check: raises :class:`CheckpointMismatchError` naming the keys of each kind
+    of misfit (see :func:`compare_keys`), followed by ``advice``."""
+    problems = [f'{label}: {format_keys(list(keys))}' for label, keys in
+                (('shape mismatch', mismatched), ('missing from the checkpoint', missing),
+                 ('not in the model', unexpected)) if keys]
+    if problems:
+        raise CheckpointMismatchError(f'{source} does not fit {target}:\n  ' + '\n  '.join(problems)
+                                      + (f'\n{advice}' if advice else ''))
+
+
 def load_state_dict_strictly(model: nn.Module,
                              state_dict: Mapping[str, torch.Tensor],
                              explain_gaps: Callable[[List[str], List[str]], Dict[str, str]],
                              source: str = 'checkpoint') -> Dict[str, List[str]]:
     """Loads ``state_dict`` into ``model`` and raises unless every difference is explained and every value fits
-    (:func:`check_tensor_values`); on any error the model is left untouched.
+    (:func:`check_fit`, :func:`check_tensor_values`); on any error the model is left untouched.
 
     Args:
         model (nn.Module): The backbone.
@@ -181,27 +206,12 @@ def load_state_dict_strictly(model: nn.Module,
     own = model.state_dict()
     missing = [k for k in own if k not in state_dict]
     unexpected = [k for k in state_dict if k not in own]
-    mismatched = [k for k in own if k in state_dict and state_dict[k].shape != own[k].shape]
     reasons = explain_gaps(missing, unexpected)
-    unexplained_missing = [k for k in missing if k not in reasons]
-    unexplained_unexpected = [k for k in unexpected if k not in reasons]
-    if mismatched or unexplained_missing or unexplained_unexpected:
-        problems = []
-        if mismatched:
-            shapes = [f'{k} (checkpoint {tuple(state_dict[k].shape)}, model {tuple(own[k].shape)})'
-                      for k in mismatched]
-            problems.append(f'shape mismatch: {format_keys(shapes)}')
-        if unexplained_missing:
-            problems.append(f'missing from the checkpoint: {format_keys(unexplained_missing)}')
-        if unexplained_unexpected:
-            problems.append(f'not in the model: {format_keys(unexplained_unexpected)}')
-        raise CheckpointMismatchError(
-            f'{source} does not fit {type(model).__name__}:\n  ' + '\n  '.join(problems) +
-            f'\nThe checkpoint has {describe_layout(state_dict)}; the model has {describe_layout(own)}. '
-            'Pick the arch that matches the checkpoint' + (
-                " (head_dim is not stored in a checkpoint: 'small_plus' (head_dim 32) and 'small_plus_dim64' "
-                'share one layout, so check it too).' if 'small_plus' in getattr(model, 'arch_zoo', {}) else '.'))
-
+    check_fit(source, type(model).__name__, *compare_keys(own, state_dict, reasons), advice=(
+        f'The checkpoint has {describe_layout(state_dict)}; the model has {describe_layout(own)}. '
+        'Pick the arch that matches the checkpoint' + (
+            " (head_dim is not stored in a checkpoint: 'small_plus' (head_dim 32) and 'small_plus_dim64' "
+            'share one layout, so check it too).' if 'small_plus' in getattr(model, 'arch_zoo', {}) else '.')))
     check_tensor_values(state_dict, own, source)
     loadable = {k: v for k, v in state_dict.items() if k in own}
     model.load_state_dict(loadable, strict=False)
@@ -213,24 +223,12 @@ def load_state_dict_strictly(model: nn.Module,
     return dict(loaded=list(loadable), missing=missing, unused=unexpected)
 
 
-def load_pretrained(model: nn.Module,
-                    filename: str,
-                    explain_gaps: Callable[[List[str], List[str]], Dict[str, str]],
-                    adapt: Optional[Callable[[Dict[str, torch.Tensor]], Dict[str, torch.Tensor]]] = None
-                    ) -> Dict[str, List[str]]:
-    """Loads an official checkpoint (local path, URL or released name) into a backbone; see the module docstring.
-
-    Args:
-        model (nn.Module): The backbone.
-        filename (str): Path, URL, or a name of ``uniformer_mm.checkpoint_sources.RELEASED_CHECKPOINTS``; a
-            missing local file raises before anything is read, saying where to get it.
-        explain_gaps (Callable): See :func:`load_state_dict_strictly`.
-        adapt (Callable, optional): Transforms the extracted state dict before loading (e.g. 2D -> 3D).
-    """
+def read_checkpoint_state_dict(filename: str) -> Dict[str, torch.Tensor]:
+    """The backbone state dict of the checkpoint ``filename`` names (a local path, a URL, or a name of
+    ``uniformer_mm.checkpoint_sources.RELEASED_CHECKPOINTS``), read through mmengine's ``CheckpointLoader`` and so
+    through the checkpoint reader; a missing local file raises before anything is read, saying where to get it."""
     checkpoint = CheckpointLoader.load_checkpoint(resolve_checkpoint(filename), map_location='cpu')
     state_dict, notes = extract_state_dict(checkpoint)
     if notes:
         print_log(f'{filename}: ' + '; '.join(notes), logger='current')
-    if adapt is not None:
-        state_dict = adapt(state_dict)
-    return load_state_dict_strictly(model, state_dict, explain_gaps, source=filename)
+    return state_dict

@@ -23,7 +23,7 @@ from mmengine.registry import MODELS
 from torch.nn.modules.batchnorm import _BatchNorm
 
 from ...checkpoint_sources import resolve_checkpoint
-from .checkpoint_loading import inflate_2d_to_3d, load_pretrained
+from .checkpoint_loading import inflate_2d_to_3d, load_state_dict_strictly, read_checkpoint_state_dict
 
 _CONV = {2: nn.Conv2d, 3: nn.Conv3d}
 _BATCH_NORM = {2: nn.BatchNorm2d, 3: nn.BatchNorm3d}
@@ -598,18 +598,37 @@ class UniFormerBase(BaseModule):
                           logger='current', level=logging.WARNING)
 
     def init_weights(self) -> None:
-        """Loads ``init_cfg=dict(type='Pretrained', checkpoint=...)`` strictly; other init_cfgs as usual."""
+        """Loads ``init_cfg=dict(type='Pretrained', checkpoint=...)`` with :meth:`load_pretrained`; other
+        init_cfgs as usual."""
         if self.init_cfg is not None and self.init_cfg.get('type') == 'Pretrained':
-            load_pretrained(self, self.init_cfg['checkpoint'], self._expected_load_gaps, self._adapt_state_dict)
+            self.load_pretrained(self.init_cfg['checkpoint'])
             self._is_init = True
         else:
             super().init_weights()
 
-    def _expected_load_gaps(self, missing: List[str], unexpected: List[str]) -> Dict[str, str]:
-        """Explains the keys that may legitimately be missing or unused: {key: reason}."""
+    def load_pretrained(self, checkpoint: str) -> Dict[str, List[str]]:
+        """Loads a released or OpenMMLab checkpoint into this backbone, strictly: the one path behind ``init_cfg``.
+
+        The file is read through mmengine's ``CheckpointLoader`` (under the checkpoint reader), its backbone state
+        dict taken out (:func:`extract_state_dict`), adapted (:meth:`adapt_state_dict`) and loaded only if every
+        tensor fits and every key either side lacks is explained by :meth:`explain_load_gaps`; otherwise
+        :class:`CheckpointMismatchError` names the keys and nothing is loaded.
+
+        Args:
+            checkpoint (str): A local path, a URL, or a name of ``RELEASED_CHECKPOINTS``.
+
+        Returns:
+            dict: ``loaded``, ``missing`` and ``unused`` key lists.
+        """
+        state_dict = self.adapt_state_dict(read_checkpoint_state_dict(checkpoint))
+        return load_state_dict_strictly(self, state_dict, self.explain_load_gaps, source=checkpoint)
+
+    def explain_load_gaps(self, missing: List[str], unexpected: List[str]) -> Dict[str, str]:
+        """The keys a checkpoint may legitimately lack (``missing``) or hold beyond this backbone
+        (``unexpected``), as ``{key: reason}``; the converters use it too."""
         return {}
 
-    def _adapt_state_dict(self, state_dict: Dict[str, torch.Tensor]) -> Dict[str, torch.Tensor]:
+    def adapt_state_dict(self, state_dict: Dict[str, torch.Tensor]) -> Dict[str, torch.Tensor]:
         """Turns a released state dict into this backbone's layout before strict loading."""
         return state_dict
 
@@ -834,7 +853,7 @@ class UniFormer2D(UniFormerBase):
                 modules.append(getattr(self, f'norm{stage}'))
         return modules
 
-    def _expected_load_gaps(self, missing: List[str], unexpected: List[str]) -> Dict[str, str]:
+    def explain_load_gaps(self, missing: List[str], unexpected: List[str]) -> Dict[str, str]:
         reasons = {}
         if self.out_norm == 'batch':
             for key in unexpected:
@@ -942,11 +961,11 @@ class UniFormer3D(UniFormerBase):
             modules.append(self.norm)
         return modules
 
-    def _expected_load_gaps(self, missing: List[str], unexpected: List[str]) -> Dict[str, str]:
+    def explain_load_gaps(self, missing: List[str], unexpected: List[str]) -> Dict[str, str]:
         return {key: "the checkpoint's classifier (Kinetics or ImageNet classes); the recognizer's cls_head "
                      'holds the classes' for key in unexpected if key.split('.')[0] in _CLASSIFIER_KEYS}
 
-    def _adapt_state_dict(self, state_dict: Dict[str, torch.Tensor]) -> Dict[str, torch.Tensor]:
+    def adapt_state_dict(self, state_dict: Dict[str, torch.Tensor]) -> Dict[str, torch.Tensor]:
         return inflate_2d_to_3d(state_dict, self.state_dict(), self.inflate)
 
     def forward(self, x: torch.Tensor) -> Union[torch.Tensor, Tuple[torch.Tensor, torch.Tensor]]:
