@@ -157,3 +157,23 @@ def test_float16_checkpoint_loads_as_float32(tmp_path):
     assert model.blocks3[0].attn.qkv.weight.dtype == torch.float32
     torch.testing.assert_close(model.blocks3[0].attn.qkv.weight, state_dict['blocks3.0.attn.qkv.weight'].half().float(),
                                rtol=0, atol=0)
+
+
+def test_keys_from_the_file_are_shown_escaped(tmp_path):
+    state_dict = fabricate_official_state_dict('image_small_in1k')
+    state_dict['\x1b[2J\x1b[32mloaded OK\x1b[0m'] = torch.zeros(1)
+    torch.save(dict(model=state_dict), tmp_path / 'odd.pth')
+    with pytest.raises(CheckpointMismatchError) as error:
+        pretrained(tmp_path / 'odd.pth', arch='small')
+    assert 'not in the model: \\x1b[2J\\x1b[32mloaded OK\\x1b[0m' in str(error.value)
+    assert '\x1b' not in str(error.value)
+
+
+def test_init_weights_and_the_converters_share_one_public_loading_path(tmp_path, monkeypatch):
+    """init_cfg goes through the backbone's own load_pretrained; explain_load_gaps is what the converters ask."""
+    calls = []
+    monkeypatch.setattr(UniFormer2D, 'load_pretrained', lambda self, checkpoint: calls.append(checkpoint))
+    UniFormer2D(init_cfg=dict(type='Pretrained', checkpoint='x.pth')).init_weights()
+    assert calls == ['x.pth']
+    gaps = UniFormer2D(out_indices=(3, )).explain_load_gaps([], ['norm2.weight', 'head.weight', 'other'])
+    assert set(gaps) == {'norm2.weight', 'head.weight'}

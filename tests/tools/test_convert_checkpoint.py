@@ -212,12 +212,29 @@ def test_release_label_file_with_indices(tmp_path):
 @pytest.mark.parametrize('content, message', [
     (b'', 'no class names'),
     (b'\n  \n', 'no class names'),
-    (b'\xff\xfe\x00binary', "codec can't decode"),
+    (b'\xff\xfe\x00binary', r'not UTF-8 text \(byte 0xff at offset 0\); label files are UTF-8'),
+    ('abseiling\nair drumming\n'.encode('utf-16'), 'not UTF-8 text'),
+    ('caf\u00e9\n'.encode('latin-1'), r'not UTF-8 text \(byte 0xe9 at offset 3\)'),
+    (b'x' * (4 << 20) + b'\n', r'more than 4194304 bytes'),
 ])
-def test_unreadable_label_files_are_refused(tmp_path, content, message):
+def test_unreadable_label_files_are_refused_naming_the_file(tmp_path, content, message):
     (tmp_path / 'labels.txt').write_bytes(content)
-    with pytest.raises(ValueError, match=message):
+    with pytest.raises(ValueError, match=message) as error:
         read_class_names(tmp_path / 'labels.txt')
+    assert str(error.value).startswith(str(tmp_path / 'labels.txt'))
+
+
+def test_byte_order_mark_is_not_part_of_the_first_name(tmp_path):
+    (tmp_path / 'labels.txt').write_bytes('abseiling\nair drumming\n'.encode('utf-8-sig'))
+    assert read_class_names(tmp_path / 'labels.txt') == ['abseiling', 'air drumming']
+
+
+def test_terminal_escapes_in_class_names_are_shown_escaped():
+    hostile = 'x\x1b[2K\r\x1b]0;title\x07conversion verified OK'
+    with pytest.raises(ValueError) as error:
+        class_order(['a', 'b'], ['a', hostile])
+    assert '\x1b' not in str(error.value) and '\r' not in str(error.value)
+    assert 'x\\x1b[2K\\r\\x1b]0;title\\x07conversion verified OK' in str(error.value)
 
 
 def test_names_match_ignoring_case_quotes_and_underscores():
