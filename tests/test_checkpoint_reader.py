@@ -271,6 +271,19 @@ def test_map_location(tmp_path, map_location):
     assert torch.equal(load_checkpoint_file(tmp_path / 'w.pth', map_location)['state_dict']['w'], torch.arange(4.))
 
 
+@pytest.mark.parametrize('map_location', ['meta', lambda storage, location: torch.empty(
+    0, dtype=torch.uint8).set_(storage).to('meta').untyped_storage()])
+def test_map_location_to_another_device(map_location):
+    weight = read_checkpoint(bytearray(_good()), map_location=map_location)['state_dict']['w']
+    assert weight.device.type == 'meta' and weight.shape == (4, )
+
+
+def test_read_only_bytes_give_writable_tensors():
+    weight = read_checkpoint(_good())['state_dict']['w']
+    weight[0] = 7.
+    assert weight.tolist() == [7., 1., 2., 3.]
+
+
 def test_saved_location_is_never_acted_on(tmp_path):
     """A file saying its tensors live on cuda:0 loads on the CPU (torch.load would need that device)."""
     write_archive(tmp_path / 'cuda.pth', _state(tensor(storage('0', 4, location='cuda:0'), (4, ), (1, ))),

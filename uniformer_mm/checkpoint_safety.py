@@ -70,7 +70,7 @@ class CheckpointFileError(ValueError):
     """A checkpoint file that cannot be loaded: unreadable, malformed, too large, or refused by the reader."""
 
     def __init__(self, filename: Any, cause: str) -> None:
-        super().__init__(f'{printable(str(filename))}: {cause}')
+        super().__init__(f'{printable(str(filename), limit=None)}: {cause}')
         self.filename = filename
         self.cause = cause
 
@@ -79,12 +79,12 @@ class _Refused(Exception):
     """Internal: the cause of a refusal, raised anywhere in the reader and reported as CheckpointFileError."""
 
 
-def printable(text: str, limit: int = 200) -> str:
+def printable(text: str, limit: Optional[int] = 200) -> str:
     """``text`` with control and other non-printable characters escaped (``\\x1b``, ``\\u202e``), cut to ``limit``
-    characters: how text from a file (names, keys, labels) is shown in messages and on terminals."""
-    cut = text[:limit]
+    characters (None: whole): how text from a file (names, keys, labels) is shown in messages and on terminals."""
+    cut = text if limit is None else text[:limit]
     shown = ''.join(char if char.isprintable() else repr(char)[1:-1] for char in cut)
-    return shown + (f'... ({len(text)} characters)' if len(text) > limit else '')
+    return shown + (f'... ({len(text)} characters)' if len(cut) < len(text) else '')
 
 
 def max_checkpoint_bytes() -> int:
@@ -839,7 +839,8 @@ def _rebuild_tensor(args: tuple, v2: bool) -> torch.Tensor:
                            f'its storage of {storage.numel} elements')
     elif offset > storage.numel:
         raise _Refused(f'an empty tensor at offset {offset} past its storage of {storage.numel} elements')
-    tensor = torch.empty(0, dtype=storage.dtype).set_(storage.storage, offset, size, stride)
+    empty = torch.empty(0, dtype=storage.dtype, device=storage.storage.device)
+    tensor = empty.set_(storage.storage, offset, size, stride)
     if v2 and args[4]:
         tensor.requires_grad_(True)
     return tensor
@@ -931,14 +932,17 @@ def _map_storage(storage: torch.UntypedStorage, location: str, map_location: Map
     else:
         target = map_location
     device = torch.device(target)
-    return storage if device.type == 'cpu' else storage.to(device=device)
+    if device.type == 'cpu':
+        return storage
+    return torch.empty(0, dtype=torch.uint8).set_(storage).to(device).untyped_storage()
 
 
 def read_checkpoint(data: Union[bytes, bytearray, memoryview], source: Any = 'checkpoint',
                     map_location: MapLocation = None) -> dict:
     """Reads a checkpoint from the bytes of a file (see the module docstring).
 
-    Tensors are views of ``data``, which must therefore stay unchanged; pass a ``bytearray`` the caller owns.
+    Tensors are views of ``data``, which must therefore stay unchanged: a ``bytearray`` the caller hands over (a
+    read-only buffer is copied first).
 
     Args:
         data (bytearray | bytes | memoryview): The whole file.
@@ -951,6 +955,8 @@ def read_checkpoint(data: Union[bytes, bytearray, memoryview], source: Any = 'ch
         CheckpointFileError: The bytes are not a torch.save checkpoint of plain content, or hold no dict.
     """
     view = memoryview(data).cast('B')
+    if view.readonly:  # tensors are views of the buffer and must be writable, as torch.load's are
+        view = memoryview(bytearray(view))
     try:
         if len(view) == 0:
             raise _Refused('the file is empty (0 bytes)')
