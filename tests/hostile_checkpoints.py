@@ -74,6 +74,30 @@ def tensor(storage_opcodes: bytes, size, stride, offset: int = 0, hooks: bytes =
                 tup(*(integer(n) if n < 2 ** 31 else long(n) for n in stride)), FALSE, hooks, *extra)
 
 
+GETATTR = glob('__builtin__', 'getattr')
+HISTORY_BUFFER = glob('mmengine.logging.history_buffer', 'HistoryBuffer')
+
+
+def dtype(code: str, state: bytes = None, byteorder: str = '<') -> bytes:
+    state = state or tup(integer(3), text(byteorder), NONE, NONE, NONE, integer(-1), integer(-1), integer(0))
+    return build(call(glob('numpy', 'dtype'), text(code), FALSE, TRUE), state)
+
+
+def array(shape, dtype_opcodes: bytes, data: bytes, module: str = 'numpy._core.multiarray',
+          shape_opcodes: bytes = None) -> bytes:
+    shape_opcodes = shape_opcodes or tup(*(integer(n) if n < 2 ** 31 else long(n) for n in shape))
+    empty = call(glob(module, '_reconstruct'), glob('numpy', 'ndarray'), tup(integer(0)), raw_bytes(b'b'))
+    return build(empty, tup(integer(1), shape_opcodes, dtype_opcodes, FALSE, raw_bytes(data)))
+
+
+def history_buffer(**state: bytes) -> bytes:
+    return build(HISTORY_BUFFER + b')\x81', dictionary(**state))
+
+
+def statistic(name: str) -> bytes:
+    return call(GETATTR, HISTORY_BUFFER, text(name))
+
+
 def checkpoint(payload: bytes) -> bytes:
     """A whole pickle: ``{'state_dict': {}, 'message_hub': payload}``."""
     return b'\x80\x02' + dictionary(state_dict=b'}', message_hub=payload) + b'.'

@@ -2,6 +2,8 @@
 each written as raw zip records or pickle opcodes and loaded in a child process under an address-space limit and a
 time limit; then what a legitimate file needs: exact tensors, shared storages, views, map_location."""
 import os
+import subprocess
+import sys
 import threading
 import time
 import zipfile
@@ -16,9 +18,9 @@ import uniformer_mm  # noqa: F401  (routes mmengine's loaders through the reader
 from uniformer_mm import CheckpointFileError
 from uniformer_mm.checkpoint_safety import MAX_NESTING, load_checkpoint_file, read_checkpoint
 
-from hostile_checkpoints import (FALSE, NONE, ORDERED_DICT, TRUE, call, checkpoint, dictionary, get, glob, integer,
-                                 load_in_children, long, put, storage, tensor, text, torch_bytes, tup, write_archive,
-                                 zip_archive)
+from hostile_checkpoints import (FALSE, HISTORY_BUFFER, NONE, ORDERED_DICT, TRUE, array, build, call, checkpoint,
+                                 dictionary, dtype, get, glob, integer, load_in_children, long, put, storage, tensor,
+                                 text, torch_bytes, tup, write_archive, zip_archive)
 
 MARKER_CODE = "open('MARKER', 'w').write('pwned')"
 EVIL_PICKLE = b'\x80\x02' + call(glob('builtins', 'eval'), text(MARKER_CODE)) + b'.'
@@ -60,6 +62,8 @@ def _claim_huge_size(data: bytearray, offsets) -> None:
     data[offsets[0] + 20:offsets[0] + 28] = (2 ** 31).to_bytes(4, 'little') * 2
 
 
+BUFFER_STATE = dictionary(max_length=integer(10), _log_history=array((1, ), dtype('f8'), bytes(8)),
+                          _count_history=array((1, ), dtype('i8'), bytes(8)))
 HOSTILE = {
     # 2 (a): a member torch's reader finds case-insensitively, the old scan not at all.
     'pickle_named_data_PKL': (zip_archive({'archive/data.PKL': EVIL_PICKLE, 'archive/version': b'3\n'}),
@@ -135,23 +139,55 @@ HOSTILE = {
                                 'more than 350000 containers in a pickle of 2000005 bytes'),
     'wide_integer_size': (_archive_bytes(_state(tensor(storage('0', 4), (2 ** 2000 - 1, ), (1, ))), {'0': FLOAT4}),
                           'a tensor size must be an int'),
+    # Found by a red-team pass on the new reader: reconstructors that copied or walked one shared container for
+    # each use (a set of 19,000 ints made 1,000 times: 500 MiB from 100 kB), tuple keys whose hash was inverted so
+    # that all collide (40,000 keys: 16 s, quadratic), MARKs never closed (75 bytes each).
+    'set_from_one_list_twice': (_archive_bytes(_state(tup(
+        call(glob('builtins', 'set'), b'](' + b''.join(integer(i) for i in range(100)) + b'e' + put(0)),
+        call(glob('builtins', 'set'), get(0))))), 'a set built from a container that was used for another object'),
+    'counter_from_one_dict_twice': (_archive_bytes(_state(tup(
+        call(glob('collections', 'Counter'), dictionary(a=integer(1)) + put(0)),
+        call(glob('collections', 'Counter'), get(0))))), 'a Counter built from a container that was used'),
+    'size_from_one_tuple_twice': (_archive_bytes(_state(tup(
+        call(glob('torch', 'Size'), tup(integer(1), integer(2)) + put(0)),
+        call(glob('torch', 'Size'), get(0))))), 'a torch.Size built from a container that was used'),
+    'one_history_buffer_state_twice': (_archive_bytes(_state(tup(
+        build(HISTORY_BUFFER + b')\x81', BUFFER_STATE + put(0)), build(HISTORY_BUFFER + b')\x81', get(0))))),
+        'a HistoryBuffer built from a container that was used'),
+    'tuple_key': (_archive_bytes(_state(b'}' + tup(integer(1), integer(2)) + text('v') + b's')),
+                  'a tuple as a dict key or set element'),
+    'marks_never_closed': (_archive_bytes(b'\x80\x02' + b'(' * 1_000_000), 'more than 256 MARKs open at once'),
     'exponentially_shared_lists': (_archive_bytes(b'\x80\x02' + b']q\x00' + b''.join(
         b'](h' + bytes([level - 1]) + b'h' + bytes([level - 1]) + b'eq' + bytes([level]) for level in range(1, 50))
         + b'}' + text('x') + b'h\x31s.'), 'counted at every place they appear'),
 }
 
 
+def _history_buffers_sharing_one_array(count: int) -> bytes:
+    """``count`` HistoryBuffers whose histories are one 1 MiB array (the constructor copied it for each: 2 MiB per
+    23 bytes of file)."""
+    shared = array((1 << 17, ), dtype('f8'), bytes(1 << 20)) + put(0)
+    state = dictionary(max_length=integer(10 ** 9), _log_history=get(0), _count_history=get(0))
+    buffer = build(HISTORY_BUFFER + b')\x81', state)
+    return _archive_bytes(b'\x80\x02' + dictionary(state_dict=b'}', buffers=b'](' + shared + buffer * count + b'e')
+                          + b'.')
+
+
+# Shared content that loads, and must cost no more than the file.
+BOUNDED = {'one_array_in_300_history_buffers': _history_buffers_sharing_one_array(300)}
+
+
 @pytest.fixture(scope='module')
 def reports(tmp_path_factory):
     root = tmp_path_factory.mktemp('reader')
     paths = {}
-    for name, (content, _) in HOSTILE.items():
+    for name, (content, _) in {**HOSTILE, **{name: (content, None) for name, content in BOUNDED.items()}}.items():
         (root / name).mkdir()
         (root / name / 'SKIP_TORCH').touch()  # plain torch.load would crash, hang or allocate on several
         paths[name] = root / name / 'ckpt.pth'
         paths[name].write_bytes(content)
     loaded = load_in_children(paths.values())
-    return {name: dict(loaded[path], size=len(HOSTILE[name][0]), dir=path.parent) for name, path in paths.items()}
+    return {name: dict(loaded[path], size=path.stat().st_size, dir=path.parent) for name, path in paths.items()}
 
 
 @pytest.mark.parametrize('name', HOSTILE)
@@ -167,6 +203,32 @@ def test_hostile_file_is_refused_within_bounds(reports, name):
     # linear time
     assert report['rss_growth'] < 40 * report['size'] + (96 << 20), report['rss_growth']
     assert report['seconds'] < 5 + report['size'] / 1e6, report['seconds']
+
+
+@pytest.mark.parametrize('name', BOUNDED)
+def test_shared_content_loads_within_bounds(reports, name):
+    report = reports[name]
+    assert report['status'] == 0 and report['mmengine'] == 'loaded', report['mmengine']
+    assert report['rss_growth'] < 2 * report['size'] + (32 << 20), report['rss_growth']
+    assert report['table_unchanged'] and report['seconds'] < 5
+
+
+def test_loading_history_buffers_leaves_the_class_table_alone(tmp_path):
+    """mmengine's HistoryBuffer constructor writes its default statistics into the class-level table; a load in a
+    fresh process must not (found by the red-team pass on the new reader)."""
+    from mmengine.logging import MessageHub
+    hub = MessageHub.get_instance('table_test')
+    hub.update_scalar('train/loss', 0.5)
+    torch.save(dict(message_hub=hub.state_dict()), tmp_path / 'hub.pth')
+    script = ('import sys, uniformer_mm\n'
+              'from mmengine.logging import HistoryBuffer\n'
+              'from uniformer_mm.checkpoint_safety import load_checkpoint_file\n'
+              'buffer = load_checkpoint_file(sys.argv[1])["message_hub"]["log_scalars"]["train/loss"]\n'
+              'assert HistoryBuffer._statistics_methods == {}, HistoryBuffer._statistics_methods\n'
+              'assert buffer.current() == 0.5 and buffer.mean() == 0.5\n')
+    result = subprocess.run([sys.executable, '-c', script, str(tmp_path / 'hub.pth')], capture_output=True,
+                            text=True, timeout=120)
+    assert result.returncode == 0, result.stderr[-2000:]
 
 
 def test_a_file_swapped_during_loads_never_runs_the_other_version(tmp_path):
@@ -325,8 +387,8 @@ def test_python_zipfile_archives_without_alignment_load():
     assert torch.equal(read_checkpoint(bytearray(content))['state_dict']['w'], torch.arange(2.).double())
 
 
-def test_large_integers_and_tuples_are_still_plain_values():
-    content = _archive_bytes(b'\x80\x02' + dictionary(big=long(2 ** 100), key_tuple=b'}' + tup(
-        text('a'), integer(1)) + text('v') + b's', none=NONE) + b'.')
+def test_large_integers_and_scalar_keys_are_plain_values():
+    content = _archive_bytes(b'\x80\x02' + dictionary(big=long(2 ** 100), keys=b'}(' + integer(-5) + text('i') + text(
+        'a') + text('s') + NONE + text('n') + b'u', none=NONE) + b'.')
     loaded = read_checkpoint(bytearray(content))
-    assert loaded == dict(big=2 ** 100, key_tuple={('a', 1): 'v'}, none=None)
+    assert loaded == dict(big=2 ** 100, keys={-5: 'i', 'a': 's', None: 'n'}, none=None)

@@ -9,8 +9,9 @@ holds afterwards.
 import numpy as np
 import pytest
 
-from hostile_checkpoints import (FALSE, NONE, TRUE, build, call, checkpoint, dictionary, glob, integer,
-                                 load_in_children, long, raw_bytes, text, tup, write_archive)
+from hostile_checkpoints import (FALSE, GETATTR, HISTORY_BUFFER, NONE, array, build, call, checkpoint, dictionary,
+                                 dtype, glob, history_buffer, integer, load_in_children, long, raw_bytes, statistic,
+                                 text, tup, write_archive)
 
 
 def set_items(obj: bytes, **items: bytes) -> bytes:
@@ -23,30 +24,6 @@ def shared_lists(depth: int) -> bytes:
     for level in range(1, depth + 1):
         out += b'](h' + bytes([level - 1]) + b'h' + bytes([level - 1]) + b'eq' + bytes([level])
     return out
-
-
-GETATTR = glob('__builtin__', 'getattr')
-HISTORY_BUFFER = glob('mmengine.logging.history_buffer', 'HistoryBuffer')
-
-
-def dtype(code: str, state: bytes = None, byteorder: str = '<') -> bytes:
-    state = state or tup(integer(3), text(byteorder), NONE, NONE, NONE, integer(-1), integer(-1), integer(0))
-    return build(call(glob('numpy', 'dtype'), text(code), FALSE, TRUE), state)
-
-
-def array(shape, dtype_opcodes: bytes, data: bytes, module: str = 'numpy._core.multiarray',
-          shape_opcodes: bytes = None) -> bytes:
-    shape_opcodes = shape_opcodes or tup(*(integer(n) if n < 2 ** 31 else long(n) for n in shape))
-    empty = call(glob(module, '_reconstruct'), glob('numpy', 'ndarray'), tup(integer(0)), raw_bytes(b'b'))
-    return build(empty, tup(integer(1), shape_opcodes, dtype_opcodes, FALSE, raw_bytes(data)))
-
-
-def history_buffer(**state: bytes) -> bytes:
-    return build(HISTORY_BUFFER + b')\x81', dictionary(**state))
-
-
-def statistic(name: str) -> bytes:
-    return call(GETATTR, HISTORY_BUFFER, text(name))
 
 
 # The builtins module through getattr(getattr, '__self__'), then eval handed to torch's own allow-listed

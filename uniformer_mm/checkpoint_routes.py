@@ -26,6 +26,7 @@ the bytes received and moved into the cache only if the reader accepts it; a ref
 deleted. The cache is keyed by the full URL, so a file downloaded from one URL is never used for another.
 """
 import hashlib
+import http.client
 import os
 import re
 import tempfile
@@ -46,7 +47,7 @@ from .checkpoint_safety import (CheckpointFileError, MapLocation, load_checkpoin
 
 CONNECT_AND_READ_TIMEOUT = 60.
 DOWNLOAD_DEADLINE = 3 * 3600.
-_CHUNK = 1 << 20
+_CHUNK = 1 << 16
 # torch.hub's convention for OpenMMLab file names: ``name-<first hex digits of the SHA-256>.pth``.
 _HASH_IN_NAME = re.compile(r'-([a-f0-9]{8,64})\.[A-Za-z0-9]+$')
 
@@ -83,7 +84,7 @@ def _download(url: str, limit: int, timeout: float, deadline: float) -> bytearra
                                           '(UNIFORMER_MM_MAX_CHECKPOINT_BYTES raises the limit)')
             body = bytearray()
             while True:
-                chunk = response.read(_CHUNK)
+                chunk = response.read1(_CHUNK)  # what one socket read gives: the deadline is checked after each
                 if not chunk:
                     break
                 body += chunk
@@ -93,7 +94,8 @@ def _download(url: str, limit: int, timeout: float, deadline: float) -> bytearra
                     raise CheckpointFileError(url, f'download stopped: not finished after {deadline:.0f} s')
     except CheckpointFileError:
         raise
-    except (OSError, ValueError) as error:  # HTTP and network errors, timeouts (URLError is an OSError)
+    # HTTP and network errors, timeouts (URLError is an OSError), malformed responses
+    except (OSError, ValueError, http.client.HTTPException) as error:
         raise CheckpointFileError(url, f'download failed: {printable(str(error))}') from None
     if declared is not None and len(body) != int(declared):
         raise CheckpointFileError(url, f'download truncated: received {len(body)} of {declared} bytes '
@@ -199,12 +201,19 @@ def load_from_mmcls(filename: str, map_location: MapLocation = None) -> dict:
     """``mmcls://``: mmengine's mmcls table, and its renaming of the loaded keys."""
     checkpoint = load_from_url(_zoo_url(filename, ('mmcls://', ), mmengine_checkpoint.get_mmcls_models),
                                map_location)
+    state_dict = checkpoint.get('state_dict', checkpoint)
+    if not isinstance(state_dict, dict) or not all(isinstance(key, str) for key in state_dict):
+        raise CheckpointFileError(filename, 'not an mmcls checkpoint: it needs a state dict of named tensors')
     return mmengine_checkpoint._process_mmcls_checkpoint(checkpoint)
 
 
 def load_from_file_backend(filename: str, map_location: MapLocation = None) -> dict:
     """``s3://``, ``petrel://``: the bytes from mmengine's file backend (petrel), then the reader."""
-    data = fileio.get(filename, backend_args=dict(backend='petrel'))
+    try:
+        data = fileio.get(filename, backend_args=dict(backend='petrel'))
+    except (ImportError, OSError, ValueError) as error:  # no petrel client, no such object, no access
+        raise CheckpointFileError(filename, f'cannot be fetched: {type(error).__name__}: '
+                                  f'{printable(str(error))}') from None
     if len(data) > max_checkpoint_bytes():
         raise CheckpointFileError(filename, f'{len(data)} bytes, more than the {max_checkpoint_bytes()} bytes a '
                                   'checkpoint may have here')

@@ -15,26 +15,34 @@ to :func:`torch.load` or to any allow-list of torch's; it reads it itself, in th
    storages are declared in the pickle and written after it, so a storage can be declared and never written, and
    would then hold whatever heap memory it was given. torch has written the zip format by default since 1.6
    (2020); the release's checkpoints were saved by torch >= 1.7.
-3. **Our own unpickler**, over the opcodes torch's weights-only unpickler reads (protocol 2), with a fixed table
+3. **Our own unpickler** (an interpreter of its own, not a ``pickle.Unpickler``, whose C loop builds and hashes
+   objects before any check could see how deep they nest), over the opcodes torch's weights-only unpickler reads
+   (protocol 2), with a fixed table
    of what each global may build: plain tensors (from ``_rebuild_tensor`` / ``_rebuild_tensor_v2``, with the
    dtype of their storage type, offsets and strides in bounds, no stride 0 over more than one element, no
    overlapping elements, no hooks and no extra metadata), dtypes, ``torch.Size``, ``torch.device``, ``OrderedDict``
    (with a state dict's ``_metadata``), ``Counter``, ``set``, bytes through ``_codecs.encode(str, 'latin1')``,
    numpy arrays, scalars and dtypes of plain numeric dtypes (numpy 1 and numpy 2 names), and mmengine's
-   ``HistoryBuffer`` (through its constructor; its statistics methods by the name this process registered).
-   Nothing from the file is imported, called, or set as an attribute, and no global state is read or written,
-   so concurrent loads and other threads' :func:`torch.serialization.safe_globals` blocks cannot interfere.
+   ``HistoryBuffer`` (its histories and length set on a new instance; its statistics methods by the name this
+   process registered, or mmengine's defaults). Nothing from the file is imported or called, no attribute is set
+   but those named here, and no global state is written (HistoryBuffer's class-level table is only read; torch's
+   allow-list is not even read), so concurrent loads and other threads' :func:`torch.serialization.safe_globals`
+   blocks cannot interfere.
 
 Bounds, whatever the file says: nesting is at most :data:`MAX_NESTING` deep (checked as each container is built,
-before any hashing), a container cannot be changed once it is inside another (so no cycles), a walk of the result
-visits at most :data:`MAX_EXPANDED` values however its parts are shared, dict keys and set elements are strings,
-numbers, dtypes or small tuples of those, a pickle of P bytes builds at most ``CONTAINERS_BASE + P / 8``
-containers, and the bytes it copies out of the pickle (``bytes``, numpy data) are at most twice P. Tensors are
-views of the file buffer (one storage per record, never copied, so a load holds the file's bytes once and a storage
-shared by several tensors stays shared, as with :func:`torch.load`). So a file of N bytes costs the N bytes of its
-buffer plus Python objects of at most about 50 bytes per pickle byte (the worst case, a pickle of one-byte "new
-dict" opcodes, measured 95 MiB for 2 MB; a real checkpoint's pickle is some 60 kB, 22 bytes per container for
-UniFormer-S with its optimizer state), and time linear in N.
+before any hashing) with at most ``4 * MAX_NESTING`` MARKs open; a container cannot be changed once it is inside
+another (so no cycles); a walk of the result visits at most :data:`MAX_EXPANDED` values however its parts are
+shared; dict keys and set elements are strings, bytes, numbers up to 64 bits or dtypes (never tuples, whose hash
+can be inverted to make thousands of keys collide); a container that a reconstructor copies or walks (``set``,
+``Counter``, ``torch.Size``, a HistoryBuffer's or a state dict's state) serves one object only; a pickle of P bytes
+builds at most ``CONTAINERS_BASE + P / 8`` containers; and the bytes copied out of the pickle (``bytes``, numpy
+data) are at most twice P. Tensors are views of the file buffer (one storage per record, so a load holds the
+file's bytes once and a storage shared by several tensors stays shared, as with :func:`torch.load`); only a record
+not aligned to its element size, which torch never writes (it aligns records to 64 bytes) but other zip writers
+may, is copied once. So a file of N bytes costs at most 2N bytes of storage plus Python objects of at most about
+50 bytes per pickle byte (the worst case, a pickle of one-byte "new dict" opcodes, measured 95 MiB for 2 MB; a
+real checkpoint's pickle is some 60 kB, 22 bytes per container for UniFormer-S with its optimizer state), and time
+linear in N.
 
 Every failure raises :class:`CheckpointFileError` naming the file and the cause, with any text that came from the
 file escaped (:func:`printable`).
@@ -61,7 +69,7 @@ MAX_NESTING = 64
 CONTAINERS_BASE = 100_000
 MAX_EXPANDED = 20_000_000
 _DEFAULT_MAX_BYTES = 4 << 30
-_MAX_KEY_LEAVES = 64
+_MAX_OPEN_MARKS = 4 * MAX_NESTING
 _MAX_TENSOR_DIMS = 64
 _MAX_INDEX = 1 << 62
 
@@ -364,6 +372,8 @@ _DEVICE_TYPES = frozenset({'cpu', 'cuda', 'mps', 'xpu', 'meta', 'hpu', 'npu', 'm
 _PLAIN_DTYPE_CODES = frozenset(['b1'] + [f'{kind}{size}' for kind in 'iu' for size in (1, 2, 4, 8)]
                                + ['f2', 'f4', 'f8', 'c8', 'c16'])
 _HISTORY_BUFFER_STATE = frozenset({'max_length', '_log_history', '_count_history', 'statistics_methods'})
+# What mmengine registers with the first HistoryBuffer it constructs.
+_DEFAULT_STATISTICS = frozenset({'min', 'max', 'current', 'mean'})
 _SCALARS = (str, int, float, bool, type(None), bytes, torch.dtype, torch.device, torch.Tensor, np.ndarray,
             np.generic, np.dtype, HistoryBuffer)
 _KEY_SCALARS = (str, int, float, bool, type(None), bytes, torch.dtype, np.generic)
@@ -387,24 +397,21 @@ def _int(value: Any, what: str, minimum: int = 0, maximum: int = _MAX_INDEX) -> 
 
 class _Node:
     """What the reader knows of a container it built: its nesting depth, its size with shared parts counted at every
-    place they appear, how many scalars hashing it visits (None: not usable as a key), whether it may still change,
-    and whether it holds markers. The object is held so that its id stays unique for the whole load."""
-    __slots__ = ('obj', 'depth', 'expanded', 'leaves', 'frozen', 'markers')
+    place they appear, whether it may still change, whether it holds markers, and whether a reconstructor that
+    copies or walks it has already used it. The object is held so that its id stays unique for the whole load."""
+    __slots__ = ('obj', 'depth', 'expanded', 'frozen', 'markers', 'consumed')
 
-    def __init__(self, depth: int = 1, expanded: int = 1, leaves: Optional[int] = None, markers: bool = False,
-                 frozen: bool = False) -> None:
-        self.obj, self.depth, self.expanded, self.leaves = None, depth, expanded, leaves
-        self.frozen, self.markers = frozen, markers
+    def __init__(self, depth: int = 1, expanded: int = 1, markers: bool = False, frozen: bool = False) -> None:
+        self.obj, self.depth, self.expanded = None, depth, expanded
+        self.frozen, self.markers, self.consumed = frozen, markers, False
 
     def include(self, child: '_Node') -> None:
         self.depth = max(self.depth, child.depth + 1)
         self.expanded += child.expanded
-        self.leaves = None if self.leaves is None or child.leaves is None else self.leaves + child.leaves
         self.markers = self.markers or child.markers
 
 
-_KEY_LEAF = _Node(depth=0, leaves=1, frozen=True)
-_VALUE_LEAF = _Node(depth=0, frozen=True)
+_LEAF = _Node(depth=0, frozen=True)
 _MARKER_LEAF = _Node(depth=0, markers=True, frozen=True)
 
 
@@ -436,7 +443,7 @@ class _Unpickler:
             pickle.TUPLE1: lambda: self.small_tuple(1), pickle.TUPLE2: lambda: self.small_tuple(2),
             pickle.TUPLE3: lambda: self.small_tuple(3), pickle.NONE: lambda: self.push(None),
             pickle.NEWTRUE: lambda: self.push(True), pickle.NEWFALSE: lambda: self.push(False),
-            pickle.EMPTY_TUPLE: lambda: self.push(self.track((), _Node(leaves=0))),
+            pickle.EMPTY_TUPLE: lambda: self.push(self.track((), _Node())),
             pickle.EMPTY_LIST: lambda: self.new_container([]), pickle.EMPTY_DICT: lambda: self.new_container({}),
             pickle.EMPTY_SET: lambda: self.new_container(set()),
             pickle.BININT: lambda: self.push(self.unpack('<i')), pickle.BININT1: lambda: self.push(self.read(1)[0]),
@@ -516,8 +523,7 @@ class _Unpickler:
         if isinstance(value, (_Marker, _Storage, _Statistic)):
             return _MARKER_LEAF
         if isinstance(value, _SCALARS):
-            wide = isinstance(value, int) and not isinstance(value, bool) and value.bit_length() > 63
-            return _KEY_LEAF if isinstance(value, _KEY_SCALARS) and not wide else _VALUE_LEAF
+            return _LEAF
         node = self.nodes.get(id(value))
         if node is None:
             raise _Refused(f'{_short(value)} used before its state was given' if isinstance(value, _Pending)
@@ -545,15 +551,26 @@ class _Unpickler:
         return value
 
     def key(self, value: Any) -> Any:
-        """Checks that a dict key or set element hashes in bounded time (before it is hashed)."""
-        leaves = self.nest(value).leaves
-        if leaves is None or leaves > _MAX_KEY_LEAVES:
-            raise _Refused(f'{_short(value)} as a dict key or set element (keys are strings, numbers up to 64 '
-                           f'bits, dtypes or tuples of at most {_MAX_KEY_LEAVES} of them)')
+        """Checks that a dict key or set element hashes in constant time and cannot be made to collide (strings and
+        bytes hash with a per-process secret; ints up to 64 bits and floats spread by value), before it is
+        hashed. Tuples are not keys: their hash can be inverted, so that thousands of keys collide."""
+        wide = isinstance(value, int) and value.bit_length() > 63
+        if not isinstance(value, _KEY_SCALARS) or wide:
+            raise _Refused(f'{_short(value)} as a dict key or set element (keys are strings, bytes, numbers up to 64 '
+                           'bits or dtypes)')
         return value
 
+    def consume(self, container: Any, what: str) -> Any:
+        """``container``, which a reconstructor copies or walks: only once, so that a shared container cannot make
+        a small file cost copies without end."""
+        node = self.nodes.get(id(container))
+        if node is None or node.consumed:
+            raise _Refused(f'{what} built from a container that was used for another object already')
+        node.consumed = True
+        return container
+
     def make_tuple(self, items: List[Any]) -> tuple:
-        node = _Node(leaves=0)
+        node = _Node()
         for item in items:
             node.include(self.nest(item))
         return self.track(tuple(items), node)
@@ -628,6 +645,8 @@ class _Unpickler:
             value.memo_keys.append(index)
 
     def mark(self) -> None:
+        if len(self.marks) >= _MAX_OPEN_MARKS:
+            raise _Refused(f'more than {_MAX_OPEN_MARKS} MARKs open at once')
         self.marks.append(self.stack)
         self.stack = []
 
@@ -723,7 +742,8 @@ def _ordered_dict_metadata(unpickler: _Unpickler, target: OrderedDict, state: An
     if type(state) is not dict or set(state) != {'_metadata'} or \
             type(state['_metadata']) not in (dict, OrderedDict):
         raise _Refused(f'OrderedDict state other than {{"_metadata": dict}}: {_short(state)}')
-    for module, versions in state['_metadata'].items():
+    unpickler.consume(state, 'a state dict\'s metadata')
+    for module, versions in unpickler.consume(state['_metadata'], 'a state dict\'s metadata').items():
         if type(versions) is not dict or not all(type(k) is str and type(v) in (int, str, bool, type(None))
                                                  for k, v in versions.items()):
             raise _Refused(f'state dict metadata for {_short(module)} is not a dict of plain values')
@@ -737,10 +757,11 @@ def _reconstruct(unpickler: _Unpickler, name: str, args: tuple) -> Any:
     if name in ('torch._utils._rebuild_tensor', 'torch._utils._rebuild_tensor_v2'):
         return _rebuild_tensor(args, v2=name.endswith('v2'))
     if name == 'torch.Size':
-        if len(args) != 1 or type(args[0]) is not tuple:
-            raise _Refused('torch.Size takes one tuple')
-        return unpickler.track(torch.Size([_int(size, 'a torch.Size entry') for size in args[0]]),
-                               _Node(expanded=len(args[0]) + 1, leaves=len(args[0])))
+        if len(args) != 1 or type(args[0]) is not tuple or len(args[0]) > _MAX_TENSOR_DIMS:
+            raise _Refused(f'torch.Size takes one tuple of at most {_MAX_TENSOR_DIMS} sizes')
+        sizes = unpickler.consume(args[0], 'a torch.Size')
+        return unpickler.track(torch.Size([_int(size, 'a torch.Size entry') for size in sizes]),
+                               _Node(expanded=len(sizes) + 1))
     if name == 'torch.device':
         if not 1 <= len(args) <= 2 or type(args[0]) is not str or \
                 args[0].split(':')[0] not in _DEVICE_TYPES or len(args[0]) > 24:
@@ -751,16 +772,17 @@ def _reconstruct(unpickler: _Unpickler, name: str, args: tuple) -> Any:
             raise _Refused('OrderedDict called with arguments; torch.save fills it with SETITEMS')
         return unpickler.track(OrderedDict(), _Node())
     if name == 'collections.Counter':
-        if len(args) != 1 or type(args[0]) is not dict or not all(type(v) is int for v in args[0].values()):
+        if len(args) != 1 or type(args[0]) is not dict:
             raise _Refused('Counter takes one dict of integer counts')
-        unpickler.plain(args[0], 'a Counter')
-        counter = Counter(args[0])
-        return unpickler.track(counter, _Node(depth=unpickler.nodes[id(args[0])].depth,
-                                              expanded=unpickler.nodes[id(args[0])].expanded))
+        counts = unpickler.plain(unpickler.consume(args[0], 'a Counter'), 'a Counter')
+        if not all(type(count) is int for count in counts.values()):
+            raise _Refused('Counter takes one dict of integer counts')
+        node = unpickler.nodes[id(counts)]
+        return unpickler.track(Counter(counts), _Node(depth=node.depth, expanded=node.expanded))
     if name == 'builtins.set':
         if len(args) != 1 or type(args[0]) is not list:
             raise _Refused('set takes one list')
-        items = [unpickler.key(item) for item in unpickler.plain(args[0], 'a set')]
+        items = [unpickler.key(item) for item in unpickler.plain(unpickler.consume(args[0], 'a set'), 'a set')]
         node = unpickler.nodes[id(args[0])]
         return unpickler.track(set(items), _Node(depth=node.depth, expanded=node.expanded))
     if name == 'builtins.bytes':
@@ -785,7 +807,7 @@ def _reconstruct(unpickler: _Unpickler, name: str, args: tuple) -> Any:
         return _Pending('numpy dtype', args)
     if name.endswith('multiarray._reconstruct'):
         if len(args) != 3 or not isinstance(args[0], _Marker) or args[0].name != 'numpy.ndarray' or \
-                args[1] != (0, ) or args[2] != b'b':
+                type(args[1]) is not tuple or args[1] != (0, ) or type(args[2]) is not bytes or args[2] != b'b':
             raise _Refused(f'numpy array reconstruction with unexpected arguments {_short(args)}')
         return _Pending('numpy array', args)
     if name.endswith('multiarray.scalar'):
@@ -894,6 +916,7 @@ def _build_history_buffer(unpickler: _Unpickler, pending: _Pending, state: Any) 
             or not state.keys() <= _HISTORY_BUFFER_STATE:
         raise _Refused(f'HistoryBuffer state must have keys {sorted(_HISTORY_BUFFER_STATE)}, got '
                        f'{printable(str(sorted(map(str, state))) if type(state) is dict else _short(state))}')
+    unpickler.consume(state, 'a HistoryBuffer')
     max_length = _int(state['max_length'], 'HistoryBuffer max_length', minimum=1)
     histories = [state['_log_history'], state['_count_history']]
     if not all(type(history) is np.ndarray and history.ndim == 1 for history in histories) \
@@ -902,13 +925,20 @@ def _build_history_buffer(unpickler: _Unpickler, pending: _Pending, state: Any) 
     statistics = state.get('statistics_methods', {})
     if type(statistics) is not dict:
         raise _Refused('HistoryBuffer statistics must be a dict')
-    buffer = HistoryBuffer(histories[0], histories[1], max_length)  # registers mmengine's default statistics
-    for name, method in statistics.items():
-        if not isinstance(method, _Statistic) or method.name != name:
-            raise _Refused(f'HistoryBuffer statistic {_short(name)} must be getattr(HistoryBuffer, {_short(name)})')
-        if name not in HistoryBuffer._statistics_methods:
-            raise _Refused(f'HistoryBuffer statistic {_short(name)} is not registered in this process; import the '
-                           'code that registers it (HistoryBuffer.register_statistics) before loading')
+    if statistics and not unpickler.nodes[id(statistics)].consumed:  # mmengine pickles its class-level table:
+        unpickler.nodes[id(statistics)].consumed = True              # one dict for every buffer, checked once
+        for name, method in statistics.items():
+            if not isinstance(method, _Statistic) or method.name != name:
+                raise _Refused(f'HistoryBuffer statistic {_short(name)} must be getattr(HistoryBuffer, '
+                               f'{_short(name)})')
+            if name not in HistoryBuffer._statistics_methods and name not in _DEFAULT_STATISTICS:
+                raise _Refused(f'HistoryBuffer statistic {_short(name)} is not registered in this process; import '
+                               'the code that registers it (HistoryBuffer.register_statistics) before loading')
+    # Not through the constructor: it copies the histories (an array shared by many buffers would be copied for
+    # each) and writes mmengine's default statistics into the class-level table.
+    buffer = HistoryBuffer.__new__(HistoryBuffer)
+    buffer.max_length = max_length
+    buffer._log_history, buffer._count_history = (history[-max_length:] for history in histories)
     return buffer
 
 
@@ -1028,9 +1058,9 @@ def read_file_once(filename: PathLike, max_bytes: Optional[int] = None) -> bytea
     try:
         descriptor = os.open(filename, os.O_RDONLY | getattr(os, 'O_CLOEXEC', 0) | getattr(os, 'O_NONBLOCK', 0))
     except FileNotFoundError:
-        raise FileNotFoundError(f'{printable(str(filename))}: no such checkpoint file') from None
-    except OSError as error:
-        raise CheckpointFileError(filename, f'cannot be opened: {error.strerror}') from None
+        raise FileNotFoundError(f'{printable(str(filename), limit=None)}: no such checkpoint file') from None
+    except (OSError, ValueError, TypeError) as error:  # no permission, a NUL byte in the path, not a path
+        raise CheckpointFileError(filename, f'cannot be opened: {printable(str(error))}') from None
     info = os.fstat(descriptor)
     if not stat.S_ISREG(info.st_mode) or info.st_size > limit:
         os.close(descriptor)
