@@ -13,6 +13,9 @@ import pytest
 import torch
 from mmengine.config import Config
 
+from uniformer_mm.checkpoint_routes import cache_path
+from uniformer_mm.checkpoint_sources import RELEASED_CHECKPOINTS
+
 from harness import build_model_from_config, newest_test_metrics
 from helpers import fabricate_official_state_dict
 from reference_uniformer import RefImageNetUniFormer
@@ -33,9 +36,10 @@ def run(args, cwd: Path, env: dict = None) -> str:
 
 @pytest.fixture(scope='module')
 def official_small(tmp_path_factory) -> Path:
-    """A fabricated uniformer_small_in1k.pth in the release's layout, where the download would put it."""
+    """A fabricated uniformer_small_in1k.pth in the release's layout, where its download would be cached."""
     torch_home = tmp_path_factory.mktemp('torch_home')
-    cached = torch_home / 'hub' / 'checkpoints' / 'uniformer_small_in1k.pth'
+    url = RELEASED_CHECKPOINTS['uniformer_small_in1k'].url
+    cached = Path(cache_path(url, str(torch_home / 'hub' / 'uniformer_mm')))
     cached.parent.mkdir(parents=True)
     torch.save(dict(model=fabricate_official_state_dict('image_small_in1k')), cached)
     return cached
