@@ -154,6 +154,9 @@ HOSTILE = {
     'one_history_buffer_state_twice': (_archive_bytes(_state(tup(
         build(HISTORY_BUFFER + b')\x81', BUFFER_STATE + put(0)), build(HISTORY_BUFFER + b')\x81', get(0))))),
         'a HistoryBuffer built from a container that was used'),
+    'one_metadata_dict_for_every_module': (_archive_bytes(_state(build(ORDERED_DICT, dictionary(_metadata=(
+        b'}(' + text('a') + dictionary(version=integer(1)) + put(0) + text('b') + get(0) + b'u'))))),
+        "a state dict's metadata built from a container that was used"),
     'tuple_key': (_archive_bytes(_state(b'}' + tup(integer(1), integer(2)) + text('v') + b's')),
                   'a tuple as a dict key or set element'),
     'marks_never_closed': (_archive_bytes(b'\x80\x02' + b'(' * 1_000_000), 'more than 256 MARKs open at once'),

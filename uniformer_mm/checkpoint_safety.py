@@ -697,7 +697,8 @@ class _Unpickler:
 
     def binpersid(self) -> None:
         pid = self.pop()
-        if type(pid) is not tuple or len(pid) != 5 or pid[0] != 'storage' or not isinstance(pid[1], _Marker) \
+        if type(pid) is not tuple or len(pid) != 5 or type(pid[0]) is not str or pid[0] != 'storage' \
+                or not isinstance(pid[1], _Marker) \
                 or pid[1].name not in _STORAGE_DTYPES or type(pid[2]) is not str or type(pid[3]) is not str:
             raise _Refused(f'a persistent id other than (\'storage\', <storage type>, key, location, size): '
                            f'{_short(pid)}')
@@ -709,7 +710,7 @@ class _Unpickler:
         args = self.pop()
         cls = self.pop()
         if not (isinstance(cls, _Marker) and cls.name == 'mmengine.logging.history_buffer.HistoryBuffer'
-                and args == ()):
+                and type(args) is tuple and not args):
             raise _Refused(f'NEWOBJ of {_short(cls)}: only HistoryBuffer is created this way')
         self.push(_Pending('HistoryBuffer', ()))
 
@@ -744,8 +745,9 @@ def _ordered_dict_metadata(unpickler: _Unpickler, target: OrderedDict, state: An
         raise _Refused(f'OrderedDict state other than {{"_metadata": dict}}: {_short(state)}')
     unpickler.consume(state, 'a state dict\'s metadata')
     for module, versions in unpickler.consume(state['_metadata'], 'a state dict\'s metadata').items():
-        if type(versions) is not dict or not all(type(k) is str and type(v) in (int, str, bool, type(None))
-                                                 for k, v in versions.items()):
+        if type(versions) is not dict or not all(
+                type(k) is str and type(v) in (int, str, bool, type(None))
+                for k, v in unpickler.consume(versions, 'a state dict\'s metadata').items()):
             raise _Refused(f'state dict metadata for {_short(module)} is not a dict of plain values')
     unpickler.add_to(target, state)
     target._metadata = state['_metadata']
