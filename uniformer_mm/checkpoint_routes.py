@@ -130,7 +130,7 @@ def fetch_checkpoint(url: str, map_location: MapLocation = None, sha256: Optiona
                                       'it to download again') from None
     in_name = _HASH_IN_NAME.search(url.split('?')[0])
     expected = sha256 or (in_name.group(1) if in_name else None)
-    print_log(f'downloading {url}', logger='current')
+    print_log(f'downloading {printable(url, limit=None)}', logger='current')
     body = _download(url, max_checkpoint_bytes(), timeout, deadline)
     if expected and not hashlib.sha256(body).hexdigest().startswith(expected.lower()):
         raise CheckpointFileError(url, f'download refused: its SHA-256 does not start with {expected} (nothing '
