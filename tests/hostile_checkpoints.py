@@ -120,11 +120,16 @@ def zip_archive(members: Dict[str, bytes], compression: int = zipfile.ZIP_STORED
     return buffer.getvalue()
 
 
-def write_archive(path: Path, pickle_bytes: bytes, storages: Dict[str, bytes] = None) -> Path:
+def archive_bytes(pickle_bytes: bytes, storages: Dict[str, bytes] = None, root: str = 'archive') -> bytes:
     """A PyTorch zip archive whose data.pkl is ``pickle_bytes`` and whose storage records are ``storages``."""
-    members = {'archive/data.pkl': pickle_bytes, 'archive/byteorder': b'little', 'archive/version': b'3\n'}
-    members.update({f'archive/data/{key}': data for key, data in (storages or {}).items()})
-    path.write_bytes(zip_archive(members))
+    members = {f'{root}/data.pkl': pickle_bytes, f'{root}/byteorder': b'little', f'{root}/version': b'3\n'}
+    members.update({f'{root}/data/{key}': data for key, data in (storages or {}).items()})
+    return zip_archive(members)
+
+
+def write_archive(path: Path, pickle_bytes: bytes, storages: Dict[str, bytes] = None) -> Path:
+    """:func:`archive_bytes` written to ``path``."""
+    path.write_bytes(archive_bytes(pickle_bytes, storages))
     return path
 
 

@@ -18,9 +18,9 @@ import uniformer_mm  # noqa: F401  (routes mmengine's loaders through the reader
 from uniformer_mm import CheckpointFileError
 from uniformer_mm.checkpoint_safety import MAX_NESTING, load_checkpoint_file, read_checkpoint
 
-from hostile_checkpoints import (FALSE, HISTORY_BUFFER, NONE, ORDERED_DICT, TRUE, array, build, call, checkpoint,
-                                 dictionary, dtype, get, glob, integer, load_in_children, long, put, storage, tensor,
-                                 text, torch_bytes, tup, write_archive, zip_archive)
+from hostile_checkpoints import (FALSE, HISTORY_BUFFER, NONE, ORDERED_DICT, TRUE, archive_bytes, array, build, call,
+                                 checkpoint, dictionary, dtype, get, glob, integer, load_in_children, long, put,
+                                 storage, tensor, text, torch_bytes, tup, write_archive, zip_archive)
 
 MARKER_CODE = "open('MARKER', 'w').write('pwned')"
 EVIL_PICKLE = b'\x80\x02' + call(glob('builtins', 'eval'), text(MARKER_CODE)) + b'.'
@@ -30,13 +30,6 @@ FLOAT4 = np.arange(4, dtype='<f4').tobytes()
 def _state(payload: bytes) -> bytes:
     """A pickle of ``{'state_dict': {'w': payload}}``."""
     return b'\x80\x02' + dictionary(state_dict=dictionary(w=payload)) + b'.'
-
-
-def _archive_bytes(pickle_bytes: bytes, storages=None, root: str = 'archive', extra=None) -> bytes:
-    members = {f'{root}/data.pkl': pickle_bytes, f'{root}/version': b'3\n'}
-    members.update({f'{root}/data/{key}': data for key, data in (storages or {}).items()})
-    members.update(extra or {})
-    return zip_archive(members)
 
 
 def _good() -> bytes:
@@ -76,23 +69,23 @@ HOSTILE = {
     'legacy_pickle_with_a_zip_appended': (torch_bytes(dict(state_dict={}), _use_new_zipfile_serialization=False)
                                           + _good(), 'a legacy (pre-1.6) torch.save file'),
     # 3: a storage declared bigger than its record (legacy files hand out heap memory this way).
-    'storage_larger_than_its_record': (_archive_bytes(_state(tensor(storage('0', 1 << 20), (1 << 20, ), (1, ))),
-                                                      {'0': FLOAT4}),
+    'storage_larger_than_its_record': (archive_bytes(_state(tensor(storage('0', 1 << 20), (1 << 20, ), (1, ))),
+                                                     {'0': FLOAT4}),
                                        'storage 0 holds 16 bytes, but is named as 1048576 elements'),
-    'storage_record_missing': (_archive_bytes(_state(tensor(storage('7', 4), (4, ), (1, )))),
+    'storage_record_missing': (archive_bytes(_state(tensor(storage('7', 4), (4, ), (1, )))),
                                'names storage 7, which the archive does not hold'),
     # 4: a million-deep tuple used as a dict key (SIGSEGV in tuplehash under torch.load).
-    'million_deep_tuple_key': (_archive_bytes(b'\x80\x02}' + NONE + b'\x85' * 1_000_000 + NONE + b's.'),
+    'million_deep_tuple_key': (archive_bytes(b'\x80\x02}' + NONE + b'\x85' * 1_000_000 + NONE + b's.'),
                                f'containers nested more than {MAX_NESTING} deep'),
     # 5: codecs: a gigabyte from nested hex encodes, hours of punycode, an unknown codec (LookupError).
-    'nested_hex_encode': (_archive_bytes(_state(
+    'nested_hex_encode': (archive_bytes(_state(
         call(glob('_codecs', 'encode'), call(glob('_codecs', 'encode'), text('AB'), text('hex')), text('hex')))),
         'encode is read only as encode(str, "latin1")'),
-    'punycode': (_archive_bytes(_state(call(glob('_codecs', 'encode'), text('\u00e9' * 1000), text('punycode')))),
+    'punycode': (archive_bytes(_state(call(glob('_codecs', 'encode'), text('\u00e9' * 1000), text('punycode')))),
                  'encode is read only as encode(str, "latin1")'),
-    'unknown_codec': (_archive_bytes(_state(call(glob('_codecs', 'encode'), text('x'), text('no-such-codec')))),
+    'unknown_codec': (archive_bytes(_state(call(glob('_codecs', 'encode'), text('x'), text('no-such-codec')))),
                       'encode is read only as encode(str, "latin1")'),
-    'one_string_encoded_100k_times': (_archive_bytes(
+    'one_string_encoded_100k_times': (archive_bytes(
         b'\x80\x02}' + text('x') + b']' + b'(' + text('A' * 10_000) + put(0) + b''.join(
             glob('_codecs', 'encode') + get(0) + text('latin1') + b'\x86R' for _ in range(100_000)) + b'es.'),
         'more bytes copied out of the pickle than it holds'),
@@ -100,20 +93,20 @@ HOSTILE = {
     'bzip2_member': (zip_archive({'archive/data.pkl': b'\x80\x02N.' + b'\0' * (32 << 20)}, zipfile.ZIP_BZIP2),
                      'is compressed (method 12)'),
     # 7: stride 0 over a whole terabyte-sized tensor, overlapping elements, a view past its storage.
-    'stride_0_tensor': (_archive_bytes(_state(tensor(storage('0', 1), (2 ** 40, ), (0, ))), {'0': FLOAT4[:4]}),
+    'stride_0_tensor': (archive_bytes(_state(tensor(storage('0', 1), (2 ** 40, ), (0, ))), {'0': FLOAT4[:4]}),
                         'with stride 0'),
-    'overlapping_strides': (_archive_bytes(_state(tensor(storage('0', 4), (4, 4), (1, 1))), {'0': FLOAT4}),
+    'overlapping_strides': (archive_bytes(_state(tensor(storage('0', 4), (4, 4), (1, 1))), {'0': FLOAT4}),
                             'make elements overlap'),
-    'view_past_its_storage': (_archive_bytes(_state(tensor(storage('0', 4), (4, ), (1, ), 1)), {'0': FLOAT4}),
+    'view_past_its_storage': (archive_bytes(_state(tensor(storage('0', 4), (4, ), (1, ), 1)), {'0': FLOAT4}),
                               'reaching past its storage of 4 elements'),
     # 11: a sparse tensor (its validation queue stayed filled after a failed load and refused the next load).
-    'sparse_tensor': (_archive_bytes(_state(call(glob('torch._utils', '_rebuild_sparse_tensor'), NONE, tup()))),
+    'sparse_tensor': (archive_bytes(_state(call(glob('torch._utils', '_rebuild_sparse_tensor'), NONE, tup()))),
                       'the global torch._utils._rebuild_sparse_tensor'),
     # 12: a neg-bit tensor and backward hooks that are not a dict.
-    'tensor_metadata_neg_bit': (_archive_bytes(_state(tensor(storage('0', 4), (4, ), (1, ), 0, ORDERED_DICT,
-                                                             dictionary(neg=TRUE))), {'0': FLOAT4}),
+    'tensor_metadata_neg_bit': (archive_bytes(_state(tensor(storage('0', 4), (4, ), (1, ), 0, ORDERED_DICT,
+                                                            dictionary(neg=TRUE))), {'0': FLOAT4}),
                                 'a tensor with extra metadata'),
-    'backward_hooks_0': (_archive_bytes(_state(tensor(storage('0', 4), (4, ), (1, ), 0, integer(0))), {'0': FLOAT4}),
+    'backward_hooks_0': (archive_bytes(_state(tensor(storage('0', 4), (4, ), (1, ), 0, integer(0))), {'0': FLOAT4}),
                          'a tensor with backward hooks'),
     # Found attacking the new reader.
     'two_members_sharing_one_record': (_with_central_directory_edit(_good(), _point_second_entry_at_first),
@@ -123,44 +116,44 @@ HOSTILE = {
     'member_name_with_terminal_escape': (zip_archive({'archive/data.pkl': _state(NONE),
                                                       'archive/\x1b[2J\x1b[31mOK': b''}),
                                          'a member name with control characters: archive/\\x1b[2J\\x1b[31mOK'),
-    'unreferenced_storage_record': (_archive_bytes(_state(NONE), {'0': FLOAT4}), 'storage records no tensor uses'),
-    'one_storage_two_dtypes': (_archive_bytes(_state(tup(tensor(storage('0', 4), (4, ), (1, )),
-                                                         tensor(storage('0', 2, 'LongStorage'), (2, ), (1, )))),
-                                              {'0': FLOAT4}),
+    'unreferenced_storage_record': (archive_bytes(_state(NONE), {'0': FLOAT4}), 'storage records no tensor uses'),
+    'one_storage_two_dtypes': (archive_bytes(_state(tup(tensor(storage('0', 4), (4, ), (1, )),
+                                                        tensor(storage('0', 2, 'LongStorage'), (2, ), (1, )))),
+                                             {'0': FLOAT4}),
                                'storage 0 named with two dtypes or sizes'),
-    'statistic_outside_a_history_buffer': (_archive_bytes(_state(call(
+    'statistic_outside_a_history_buffer': (archive_bytes(_state(call(
         glob('__builtin__', 'getattr'), glob('mmengine.logging.history_buffer', 'HistoryBuffer'), text('mean')))),
         'the checkpoint holding globals, storages or statistics outside the place they belong'),
-    'dtype_used_before_its_state': (_archive_bytes(_state(call(glob('numpy', 'dtype'), text('f8'), FALSE, TRUE))),
+    'dtype_used_before_its_state': (archive_bytes(_state(call(glob('numpy', 'dtype'), text('f8'), FALSE, TRUE))),
                                     'an unbuilt numpy dtype used before its state was given'),
-    'string_longer_than_the_file': (_archive_bytes(b'\x80\x02X\xff\xff\xff\xff' + b'A' * 100),
+    'string_longer_than_the_file': (archive_bytes(b'\x80\x02X\xff\xff\xff\xff' + b'A' * 100),
                                     'truncated: the pickle ends in the middle of an opcode'),
-    'two_million_empty_dicts': (_archive_bytes(b'\x80\x02(' + b'}' * 2_000_000 + b'l.'),
+    'two_million_empty_dicts': (archive_bytes(b'\x80\x02(' + b'}' * 2_000_000 + b'l.'),
                                 'more than 350000 containers in a pickle of 2000005 bytes'),
-    'wide_integer_size': (_archive_bytes(_state(tensor(storage('0', 4), (2 ** 2000 - 1, ), (1, ))), {'0': FLOAT4}),
+    'wide_integer_size': (archive_bytes(_state(tensor(storage('0', 4), (2 ** 2000 - 1, ), (1, ))), {'0': FLOAT4}),
                           'a tensor size must be an int'),
     # Found by a red-team pass on the new reader: reconstructors that copied or walked one shared container for
     # each use (a set of 19,000 ints made 1,000 times: 500 MiB from 100 kB), tuple keys whose hash was inverted so
     # that all collide (40,000 keys: 16 s, quadratic), MARKs never closed (75 bytes each).
-    'set_from_one_list_twice': (_archive_bytes(_state(tup(
+    'set_from_one_list_twice': (archive_bytes(_state(tup(
         call(glob('builtins', 'set'), b'](' + b''.join(integer(i) for i in range(100)) + b'e' + put(0)),
         call(glob('builtins', 'set'), get(0))))), 'a set built from a container that was used for another object'),
-    'counter_from_one_dict_twice': (_archive_bytes(_state(tup(
+    'counter_from_one_dict_twice': (archive_bytes(_state(tup(
         call(glob('collections', 'Counter'), dictionary(a=integer(1)) + put(0)),
         call(glob('collections', 'Counter'), get(0))))), 'a Counter built from a container that was used'),
-    'size_from_one_tuple_twice': (_archive_bytes(_state(tup(
+    'size_from_one_tuple_twice': (archive_bytes(_state(tup(
         call(glob('torch', 'Size'), tup(integer(1), integer(2)) + put(0)),
         call(glob('torch', 'Size'), get(0))))), 'a torch.Size built from a container that was used'),
-    'one_history_buffer_state_twice': (_archive_bytes(_state(tup(
+    'one_history_buffer_state_twice': (archive_bytes(_state(tup(
         build(HISTORY_BUFFER + b')\x81', BUFFER_STATE + put(0)), build(HISTORY_BUFFER + b')\x81', get(0))))),
         'a HistoryBuffer built from a container that was used'),
-    'one_metadata_dict_for_every_module': (_archive_bytes(_state(build(ORDERED_DICT, dictionary(_metadata=(
+    'one_metadata_dict_for_every_module': (archive_bytes(_state(build(ORDERED_DICT, dictionary(_metadata=(
         b'}(' + text('a') + dictionary(version=integer(1)) + put(0) + text('b') + get(0) + b'u'))))),
         "a state dict's metadata built from a container that was used"),
-    'tuple_key': (_archive_bytes(_state(b'}' + tup(integer(1), integer(2)) + text('v') + b's')),
+    'tuple_key': (archive_bytes(_state(b'}' + tup(integer(1), integer(2)) + text('v') + b's')),
                   'a tuple as a dict key or set element'),
-    'marks_never_closed': (_archive_bytes(b'\x80\x02' + b'(' * 1_000_000), 'more than 256 MARKs open at once'),
-    'exponentially_shared_lists': (_archive_bytes(b'\x80\x02' + b']q\x00' + b''.join(
+    'marks_never_closed': (archive_bytes(b'\x80\x02' + b'(' * 1_000_000), 'more than 256 MARKs open at once'),
+    'exponentially_shared_lists': (archive_bytes(b'\x80\x02' + b']q\x00' + b''.join(
         b'](h' + bytes([level - 1]) + b'h' + bytes([level - 1]) + b'eq' + bytes([level]) for level in range(1, 50))
         + b'}' + text('x') + b'h\x31s.'), 'counted at every place they appear'),
 }
@@ -172,8 +165,8 @@ def _history_buffers_sharing_one_array(count: int) -> bytes:
     shared = array((1 << 17, ), dtype('f8'), bytes(1 << 20)) + put(0)
     state = dictionary(max_length=integer(10 ** 9), _log_history=get(0), _count_history=get(0))
     buffer = build(HISTORY_BUFFER + b')\x81', state)
-    return _archive_bytes(b'\x80\x02' + dictionary(state_dict=b'}', buffers=b'](' + shared + buffer * count + b'e')
-                          + b'.')
+    return archive_bytes(b'\x80\x02' + dictionary(state_dict=b'}', buffers=b'](' + shared + buffer * count + b'e')
+                         + b'.')
 
 
 # Shared content that loads, and must cost no more than the file.
@@ -385,13 +378,13 @@ def test_big_endian_storages_are_refused():
 def test_python_zipfile_archives_without_alignment_load():
     """Archives written by other zip writers (no data descriptors, records not aligned): read, copying what is
     misaligned."""
-    content = _archive_bytes(_state(tensor(storage('0', 2, 'DoubleStorage'), (2, ), (1, ))),
-                             {'0': np.arange(2.).tobytes()}, root='odd_name')
+    content = archive_bytes(_state(tensor(storage('0', 2, 'DoubleStorage'), (2, ), (1, ))),
+                            {'0': np.arange(2.).tobytes()}, root='odd_name')
     assert torch.equal(read_checkpoint(bytearray(content))['state_dict']['w'], torch.arange(2.).double())
 
 
 def test_large_integers_and_scalar_keys_are_plain_values():
-    content = _archive_bytes(b'\x80\x02' + dictionary(big=long(2 ** 100), keys=b'}(' + integer(-5) + text('i') + text(
+    content = archive_bytes(b'\x80\x02' + dictionary(big=long(2 ** 100), keys=b'}(' + integer(-5) + text('i') + text(
         'a') + text('s') + NONE + text('n') + b'u', none=NONE) + b'.')
     loaded = read_checkpoint(bytearray(content))
     assert loaded == dict(big=2 ** 100, keys={-5: 'i', 'a': 's', None: 'n'}, none=None)

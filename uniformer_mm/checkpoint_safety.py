@@ -339,10 +339,10 @@ class _Pending:
 
 class _Storage:
     """A storage record, as a persistent id names it: bytes of the file buffer with a dtype."""
-    __slots__ = ('storage', 'dtype', 'numel', 'key')
+    __slots__ = ('storage', 'dtype', 'numel')
 
-    def __init__(self, storage: torch.UntypedStorage, dtype: torch.dtype, numel: int, key: str) -> None:
-        self.storage, self.dtype, self.numel, self.key = storage, dtype, numel, key
+    def __init__(self, storage: torch.UntypedStorage, dtype: torch.dtype, numel: int) -> None:
+        self.storage, self.dtype, self.numel = storage, dtype, numel
 
 
 class _Statistic:
@@ -436,7 +436,7 @@ class _Unpickler:
         self.make_storage = make_storage
         # The opcodes torch's weights-only unpickler reads, which are all torch.save writes.
         self.dispatch = {
-            pickle.PROTO: self.proto, pickle.STOP: self.stop, pickle.GLOBAL: self.global_,
+            pickle.PROTO: self.proto, pickle.GLOBAL: self.global_,
             pickle.NEWOBJ: self.newobj, pickle.REDUCE: self.reduce, pickle.BUILD: self.build,
             pickle.APPEND: self.append, pickle.APPENDS: self.appends, pickle.SETITEM: self.setitem,
             pickle.SETITEMS: self.setitems, pickle.MARK: self.mark, pickle.TUPLE: self.tuple_,
@@ -453,7 +453,6 @@ class _Unpickler:
             pickle.LONG_BINGET: lambda: self.get(self.unpack('<I')), pickle.BINPUT: lambda: self.put(self.read(1)[0]),
             pickle.LONG_BINPUT: lambda: self.put(self.unpack('<I')), pickle.LONG1: self.long1,
         }
-        self.result: Any = _Pending('nothing', ())
 
     # -- reading
     def read(self, count: int) -> bytes:
@@ -470,12 +469,13 @@ class _Unpickler:
     def load(self) -> Any:
         while True:
             opcode = self.read(1)
+            if opcode == pickle.STOP:
+                return self.stop()
             handler = self.dispatch.get(opcode)
             if handler is None:
                 raise _Refused(f'pickle opcode {opcode[0]:#04x} at byte {self.position - 1}, which torch.save does '
                                'not write')
-            if handler() is StopIteration:
-                return self.result
+            handler()
 
     # -- object bookkeeping
     def track(self, obj: Any, node: '_Node') -> Any:
@@ -588,9 +588,8 @@ class _Unpickler:
     def stop(self) -> Any:
         if self.marks or len(self.stack) != 1:
             raise _Refused('a pickle that does not end with exactly one value')
-        self.result = self.plain(self.stack[0], 'the checkpoint')
-        self.nest(self.result)
-        return StopIteration
+        self.nest(self.plain(self.stack[0], 'the checkpoint'))
+        return self.stack[0]
 
     def global_(self) -> None:
         module = self.readline('module')
@@ -727,7 +726,7 @@ class _Unpickler:
         if type(target) is OrderedDict:
             self.stack[-1] = _ordered_dict_metadata(self, target, state)
             return
-        if not isinstance(target, _Pending) or target.built or target.kind == 'nothing':
+        if not isinstance(target, _Pending) or target.built:
             raise _Refused(f'BUILD of {_short(target)}')
         self.nest(state)
         result = _BUILDERS[target.kind](self, target, state)
@@ -1021,7 +1020,7 @@ def read_checkpoint(data: Union[bytes, bytearray, memoryview], source: Any = 'ch
                 if member.size else torch.empty(0, dtype=torch.uint8)
             if raw.data_ptr() % itemsize:  # a record not aligned by the writer: copy it to an aligned one
                 raw = raw.clone()
-            storages[key] = _Storage(_map_storage(raw.untyped_storage(), location, map_location), dtype, numel, key)
+            storages[key] = _Storage(_map_storage(raw.untyped_storage(), location, map_location), dtype, numel)
             return storages[key]
 
         checkpoint = _Unpickler(archive.pickle, make_storage).load()
