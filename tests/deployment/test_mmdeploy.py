@@ -224,13 +224,17 @@ def test_adaptive_avg_pool2d_is_exact_at_every_size(tmp_path, example, others):
         _assert_close(wrapper({'input': inputs})['output'], pool(inputs))
 
 
-def test_uniformer_mm_registers_its_rewriters_when_an_mmdeploy_tool_reads_the_model_config():
-    """mmdeploy's tools import mmdeploy, then read the model config, whose custom_imports import uniformer_mm."""
-    script = ('import mmdeploy.apis\n'
+def test_rewriters_are_registered_by_the_deploy_config_and_only_by_it():
+    """mmdeploy's tools read the deploy config with mmengine, whose custom_imports register our rewriters; the model
+    config's import of uniformer_mm leaves mmdeploy alone, whatever was imported first."""
+    script = ('import sys\n'
+              'import mmdeploy.apis\n'
               'from mmdeploy.core import FUNCTION_REWRITER\n'
               'from mmdeploy.utils import load_config\n'
-              "load_config('configs/mmseg/upernet_uniformer-s-h14_8xb2-160k_ade20k-512x512.py')\n"
               'records = FUNCTION_REWRITER._registry._rewrite_records\n'
+              "load_config('configs/mmseg/upernet_uniformer-s-h14_8xb2-160k_ade20k-512x512.py')\n"
+              "print('uniformer_mm' in sys.modules, 'torch.onnx.export' in records)\n"
+              "load_config('configs/mmdeploy/segmentation_onnxruntime_dynamic.py')\n"
               "print('torch.onnx.export' in records)\n")
     result = subprocess.run([sys.executable, '-c', script], cwd=ROOT, capture_output=True, text=True, check=True)
-    assert result.stdout.split()[-1] == 'True'
+    assert result.stdout.split()[-3:] == ['True', 'False', 'True']
