@@ -5,17 +5,17 @@
 # building mmcv 2.1.0 with its C++ ops, happens once per machine; the wheel is cached in
 # $UNIFORMER_MM_CACHE (default ~/.cache/uniformer_mm) and reused by every later set-up, fresh clones included.
 #
-# Every upstream break this works around is listed in README.md ("How set-up deals with upstream breaks").
+# Every version comes from requirements/ (build.txt, codebases.txt, deployment.txt, tests.txt), the one pin list.
+# Every upstream break this works around is listed in docs/setup.md ("How set-up deals with upstream breaks"); the
+# patches of installed packages are the scripts in tools/setup_patches/, one per break.
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 VENV="$ROOT/.venv"
 PY="$VENV/bin/python"
 CACHE="${UNIFORMER_MM_CACHE:-$HOME/.cache/uniformer_mm}"
-
-TORCH_VERSION=2.14.1
-TORCHVISION_VERSION=0.29.1
-MMCV_VERSION=2.1.0
+REQUIREMENTS="$ROOT/requirements"
+PATCHES="$ROOT/tools/setup_patches"
 # Bump when the installed set changes, so that existing venvs re-run the pip steps.
 SETUP_REVISION=5
 
@@ -31,6 +31,17 @@ pip_install() {
     [ -z "$output" ] || printf '%s\n' "$output" >&2
     [ "$status" -eq 0 ] || die "pip install $* failed (exit $status)"
 }
+# The version a requirements file pins for a package (`name==version`).
+pinned() {
+    local version
+    version=$(sed -n "s/^$1==\([^ #]*\).*/\1/p" "$REQUIREMENTS/$2" | head -n 1)
+    [ -n "$version" ] || die "requirements/$2 pins no version of $1"
+    printf '%s' "$version"
+}
+TORCH_VERSION=$(pinned torch build.txt)
+MMCV_VERSION=$(pinned mmcv codebases.txt)
+XTCOCOTOOLS_VERSION=$(pinned xtcocotools codebases.txt)
+MMPOSE_VERSION=$(pinned mmpose codebases.txt)
 
 if [ ! -x "$PY" ]; then
     log "creating virtualenv $VENV"
@@ -43,10 +54,8 @@ if [ -f "$stamp" ] && "$PY" -c "import uniformer_mm, mmdet, mmseg, mmpose, mmact
     exit 0
 fi
 
-# setuptools >= 81 dropped pkg_resources, which mmcv's setup.py, openmim and mmengine import;
-# torch 2.14 wants >= 77.
-log "installing torch $TORCH_VERSION, torchvision $TORCHVISION_VERSION and build tools"
-pip_install 'setuptools>=77,<81' wheel ninja cython "torch==$TORCH_VERSION" "torchvision==$TORCHVISION_VERSION"
+log "installing torch $TORCH_VERSION, torchvision and build tools (requirements/build.txt)"
+pip_install -r "$REQUIREMENTS/build.txt"
 "$PY" -c "import torch, torchvision" || die "torch/torchvision do not import; see the pip output above"
 
 # mmcv: PyPI has only the sdist. Build it once with the C++ ops (RoIAlign, NMS: Mask R-CNN needs them) and cache it.
@@ -80,72 +89,35 @@ if ! "$PY" -c "import mmcv, mmcv.ops; assert mmcv.__version__ == '$MMCV_VERSION'
     pip_install --no-deps "$wheel_dir"/mmcv-*.whl
 fi
 
-log "installing mmengine, mmdet, mmsegmentation, mmaction2, mmpretrain, openmim, test and lint tools"
-# mmseg imports ftfy and regex without declaring them; mmaction2 imports importlib_metadata likewise.
-pip_install "$wheel_dir"/mmcv-*.whl mmengine==0.10.7 mmdet==3.3.0 mmsegmentation==1.2.2 ftfy regex \
-    mmaction2==1.2.0 importlib_metadata mmpretrain==1.2.0 openmim==0.3.9 -r "$ROOT/requirements/tests.txt" 'setuptools>=77,<81'
+log "installing the OpenMMLab stack (requirements/codebases.txt), test and lint tools"
+# All of codebases.txt but mmpose (installed without its dependencies below) and xtcocotools (built below); the
+# cached mmcv wheel satisfies its pin; build.txt again so that nothing moves setuptools or torch.
+codebases=$(grep -v -E '^(mmpose|xtcocotools)==' "$REQUIREMENTS/codebases.txt")
+pip_install "$wheel_dir"/mmcv-*.whl -r /dev/stdin -r "$REQUIREMENTS/tests.txt" -r "$REQUIREMENTS/build.txt" \
+    <<<"$codebases"
 
-# xtcocotools 1.14.3 (the newest) is numpy-1 only: its wheel was compiled against numpy 1 ("numpy.dtype size
-# changed"), and its source uses np.NPY_OWNDATA, gone from numpy 2, so mask.iou/decode/area fail even when
-# rebuilt. Build it from source with numpy 2's C-level flag and numpy 2's __array__(dtype, copy) signature.
+# xtcocotools: the newest wheel is numpy-1 only; build it from source, patched for numpy 2.
 if ! "$PY" -c "from xtcocotools import mask; mask.area(mask.frPyObjects([[0, 0, 3, 0, 3, 3, 0, 3]], 4, 4))" \
         2>/dev/null; then
-    log "building xtcocotools 1.14.3 from source, patched for numpy 2"
+    log "building xtcocotools $XTCOCOTOOLS_VERSION from source, patched for numpy 2"
     src_dir=$(mktemp -d)
     "$PY" -m pip download --quiet --no-deps --no-binary :all: --no-build-isolation \
-        xtcocotools==1.14.3 -d "$src_dir" 2>/dev/null || die "could not download the xtcocotools 1.14.3 sdist"
-    tar xzf "$src_dir/xtcocotools-1.14.3.tar.gz" -C "$src_dir"
-    "$PY" - "$src_dir/xtcocotools-1.14.3/xtcocotools/_mask.pyx" <<'PATCH'
-import pathlib, sys
-path = pathlib.Path(sys.argv[1])
-source = path.read_text()
-patched = source.replace('np.NPY_OWNDATA', 'np.NPY_ARRAY_OWNDATA').replace(
-    '    def __array__(self):\n', '    def __array__(self, dtype=None, copy=None):\n').replace(
-    '        PyArray_ENABLEFLAGS(ndarray, np.NPY_ARRAY_OWNDATA)\n        return ndarray\n',
-    '        PyArray_ENABLEFLAGS(ndarray, np.NPY_ARRAY_OWNDATA)\n'
-    '        return ndarray if dtype is None else ndarray.astype(dtype)\n')
-if patched.count('NPY_ARRAY_OWNDATA') != 4 or 'astype(dtype)' not in patched:
-    sys.exit('xtcocotools/_mask.pyx is not the 1.14.3 source this patch expects')
-path.write_text(patched)
-PATCH
-    pip_install --no-deps --no-build-isolation --force-reinstall "$src_dir/xtcocotools-1.14.3"
+        "xtcocotools==$XTCOCOTOOLS_VERSION" -d "$src_dir" 2>/dev/null \
+        || die "could not download the xtcocotools $XTCOCOTOOLS_VERSION sdist"
+    tar xzf "$src_dir/xtcocotools-$XTCOCOTOOLS_VERSION.tar.gz" -C "$src_dir"
+    "$PY" "$PATCHES/xtcocotools_numpy2.py" "$src_dir/xtcocotools-$XTCOCOTOOLS_VERSION/xtcocotools/_mask.pyx" \
+        || die "could not patch xtcocotools"
+    pip_install --no-deps --no-build-isolation --force-reinstall "$src_dir/xtcocotools-$XTCOCOTOOLS_VERSION"
     rm -rf "$src_dir"
 fi
-# mmpose requires chumpy, which does not build and is never imported; its extras pin mmdet<3.3.0.
-log "installing mmpose 1.3.2 without chumpy"
-pip_install json_tricks munkres scipy matplotlib pillow opencv-python
-pip_install --no-deps mmpose==1.3.2
+log "installing mmpose $MMPOSE_VERSION without chumpy"
+pip_install --no-deps "mmpose==$MMPOSE_VERSION"
 
-# The mmaction2 1.2.0 wheel (and sdist) lacks mmaction/models/localizers/drn/, yet localizers/__init__.py imports it,
-# so `import mmaction.models` fails. DRN cannot work without its code: drop only that import.
-"$PY" - <<'EOF'
-import importlib.util, pathlib, re
-spec = importlib.util.find_spec('mmaction')
-init = pathlib.Path(spec.origin).parent / 'models' / 'localizers' / '__init__.py'
-if not (init.parent / 'drn').is_dir():
-    text = init.read_text()
-    patched = text.replace('from .drn.drn import DRN\n', '')
-    patched = re.sub(r",\s*'DRN'", '', patched)
-    if patched != text:
-        init.write_text(patched)
-        print('[setup] patched mmaction2: removed the import of the DRN localizer missing from its wheel')
-EOF
-
-# mmpose 1.3.2's keypoint drawing passes a one-element array as the circle radius and calls int() on it, which
-# numpy 2 refuses ("only 0-dimensional arrays can be converted"): every pose visualisation (MMPoseInferencer's
-# vis_out_dir, the demos) fails. Take the element instead.
-"$PY" - <<'EOF'
-import importlib.util, pathlib
-spec = importlib.util.find_spec('mmpose')
-path = pathlib.Path(spec.origin).parent / 'visualization' / 'opencv_backend_visualizer.py'
-text = path.read_text()
-if 'int(radius)' in text:
-    path.write_text(text.replace('int(radius)', 'int(np.ravel(radius)[0])'))
-    print('[setup] patched mmpose: keypoint circle radius under numpy 2')
-EOF
+"$PY" "$PATCHES/mmaction2_drn_import.py" || die "could not patch mmaction2"
+"$PY" "$PATCHES/mmpose_keypoint_radius.py" || die "could not patch mmpose"
 
 log "installing the export and deployment tools (onnx, onnxruntime, openvino, mmdeploy) and moviepy"
-pip_install -r "$ROOT/requirements/deployment.txt"
+pip_install -r "$REQUIREMENTS/deployment.txt"
 
 log "installing uniformer_mm (editable)"
 pip_install --no-deps -e "$ROOT"
