@@ -1,11 +1,30 @@
 """The upstream breaks that set-up fixes stay fixed (see docs/setup.md, "How set-up deals with upstream breaks")."""
 import importlib
+import importlib.metadata
+import re
+from pathlib import Path
 
 import numpy as np
 import pytest
 import torch
 from mmengine.config import Config
 from mmengine.registry import DefaultScope
+
+REQUIREMENTS = Path(__file__).resolve().parents[1] / 'requirements'
+
+
+def pins():
+    """``(file, package, version)`` for every ``name==version`` line of requirements/, the one pin list."""
+    for path in sorted(REQUIREMENTS.glob('*.txt')):
+        for line in path.read_text().splitlines():
+            match = re.match(r'([A-Za-z0-9_.-]+)==([^\s#]+)', line)
+            if match:
+                yield path.name, *match.groups()
+
+
+@pytest.mark.parametrize('requirements, package, version', list(pins()))
+def test_the_environment_has_the_pinned_version(requirements, package, version):
+    assert importlib.metadata.version(package) == version, f'requirements/{requirements} pins {package}=={version}'
 
 
 def test_mmaction_models_import_and_build(tmp_path):
