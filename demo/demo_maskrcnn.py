@@ -8,16 +8,13 @@ Example:
     python demo/demo_maskrcnn.py configs/uniformer_maskrcnn.py --deploy --channels-last --compile
 """
 import argparse
-import sys
 import time
 import warnings
-from pathlib import Path
 
 import numpy as np
 import torch
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / 'tools'))
-from harness import add_inference_speed_arguments, speed_up_for_inference  # noqa: E402  (tools/ is not a package)
+from uniformer_mm.apis import add_inference_speed_arguments, speed_up_for_inference
 
 
 def parse_args() -> argparse.Namespace:
@@ -62,7 +59,7 @@ def main() -> None:
     build_time = time.perf_counter() - start
     backbone = model.backbone
     params = sum(p.numel() for p in model.parameters())
-    print(f'model: {type(model).__name__} with {type(backbone).__name__}(arch={backbone.arch_settings}, '
+    print(f'model: {type(model).__name__} with {type(backbone).__name__}(arch={backbone.arch}, '
           f"attn_mode='{backbone.attn_mode}'), {params / 1e6:.2f}M parameters, built in {build_time:.1f} s")
     if args.checkpoint is None:
         print('weights: none loaded (random initialisation); pass --checkpoint for a trained detector')

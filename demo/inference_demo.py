@@ -19,15 +19,14 @@ Example:
     python demo/inference_demo.py det --out-dir outputs/demo
 """
 import argparse
-import sys
 from pathlib import Path
 
 import cv2
 import numpy as np
 
+from uniformer_mm.apis import add_inference_speed_arguments, speed_up_for_inference
+
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT / 'tools'))
-from harness import add_inference_speed_arguments, speed_up_for_inference  # noqa: E402  (tools/ is not a package)
 
 VIDEO_CLASSES = ('left_to_right', 'right_to_left')  # tools/dataset_converters/generate_toy_video.py
 DEFAULTS = {

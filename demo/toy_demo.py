@@ -29,9 +29,9 @@ from pathlib import Path
 import torch
 import torch.nn as nn
 
+from uniformer_mm.apis import newest_test_metrics
+
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT / 'tools'))
-from harness import newest_test_metrics  # noqa: E402  (tools/ is not a package)
 
 TASKS = {
     'pose': ('mmpose', 'configs/mmpose/toy/td-hm_uniformer-s_toy-figures-128x96.py', ('coco/AP', 'coco/AR')),

@@ -1,12 +1,38 @@
-"""Helpers the tests share: official-layout state dicts fabricated from tests/data/official_keys, parameter counts."""
+"""Helpers the tests share: the repository root and a command runner, official-layout state dicts fabricated from
+tests/data/official_keys, parameter counts."""
 import json
+import os
+import subprocess
+import sys
 from pathlib import Path
-from typing import Dict
+from typing import Dict, Optional, Sequence
 
 import torch
 import torch.nn as nn
 
-OFFICIAL_KEYS = Path(__file__).parent / 'data' / 'official_keys'
+ROOT = Path(__file__).resolve().parents[1]
+PYTHON = sys.executable
+MIM = str(Path(PYTHON).parent / 'mim')  # the environment's mim, whatever PATH says
+OFFICIAL_KEYS = ROOT / 'tests' / 'data' / 'official_keys'
+
+
+def run(args: Sequence, cwd: Path = ROOT, env: Optional[Dict[str, str]] = None, timeout: float = 900) -> str:
+    """Runs a command and returns what it printed, standard output then standard error (where OpenMMLab logs).
+
+    Args:
+        args: The command; paths and numbers are turned into strings.
+        cwd: The working directory; default the repository root.
+        env: Variables set on top of this process's environment.
+        timeout: Seconds before the command is killed and the test fails.
+
+    Raises:
+        AssertionError: The command exited non-zero; the message holds the end of both outputs.
+    """
+    result = subprocess.run([str(arg) for arg in args], cwd=cwd, env={**os.environ, **env} if env else None,
+                            capture_output=True, text=True, timeout=timeout)
+    assert result.returncode == 0, (f'{" ".join(map(str, args))} exited {result.returncode}\n'
+                                    f'{result.stdout[-3000:]}{result.stderr[-3000:]}')
+    return result.stdout + result.stderr
 
 
 def fabricate_official_state_dict(name: str, seed: int = 0) -> Dict[str, torch.Tensor]:

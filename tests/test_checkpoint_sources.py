@@ -18,9 +18,8 @@ from uniformer_mm.checkpoint_sources import (LOAD_ROUTES, RELEASED_CHECKPOINTS, 
                                              check_pretrained_sources, resolve_checkpoint)
 from uniformer_mm.models.backbones.uniformer import UniFormerBase
 
-from helpers import fabricate_official_state_dict
+from helpers import ROOT, fabricate_official_state_dict
 
-ROOT = Path(__file__).resolve().parents[1]
 CHECKPOINT_DOC = (ROOT / 'docs/checkpoints.md').read_text()
 
 

@@ -5,7 +5,6 @@ import shutil
 import subprocess
 import sys
 import textwrap
-from pathlib import Path
 
 import pytest
 from mmengine.config import Config
@@ -13,7 +12,8 @@ from mmengine.registry import DefaultScope
 
 from uniformer_mm import UniFormer2D, UniFormer3D
 
-ROOT = Path(__file__).resolve().parents[1]
+from helpers import ROOT
+
 README = ROOT / 'README.md'
 CLASSIFICATION_BASE = ROOT / 'configs/mmpretrain/uniformer-small_8xb128_in1k.py'
 SNIPPETS = [block for block in re.findall(r'```python\n(.*?)```', README.read_text(), re.S)

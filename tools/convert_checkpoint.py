@@ -4,7 +4,7 @@ Formats:
     slowfast-video   official Kinetics video models ({'model_state': ...}) -> mmaction2 Recognizer3D + I3DHead;
                      with --src-labels/--dst-labels the classifier rows are reordered by class name
     openmmlab1       official COCO / ADE20K / pose models (mmdet 2.x, mmseg 0.x, mmpose 0.x) -> the model of
-                     --config, checked tensor by tensor (see model_converters/uniformer_official.py)
+                     --config, checked tensor by tensor (see uniformer_mm/apis/convert.py)
     imagenet         official ImageNet classifiers ({'model': ...}, standard or token-labeling release) -> the
                      mmpretrain ImageClassifier of --config (a configs/mmpretrain config), strictly
 
@@ -24,11 +24,9 @@ import sys
 
 import torch
 
+from uniformer_mm.apis import (build_model_from_config, imagenet_to_mmpretrain, openmmlab1_to_openmmlab2,
+                               slowfast_video_to_mmaction)
 from uniformer_mm.checkpoint_safety import load_checkpoint_file
-
-from harness import build_model_from_config
-from model_converters.uniformer_official import (imagenet_to_mmpretrain, openmmlab1_to_openmmlab2,
-                                                 slowfast_video_to_mmaction)
 
 
 def parse_args() -> argparse.Namespace:

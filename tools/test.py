@@ -14,9 +14,8 @@ from mmengine.config import DictAction
 from mmengine.model import is_model_wrapper
 from mmengine.runner import Runner
 
+from uniformer_mm.apis import add_inference_speed_arguments, load_run_config, speed_up_for_inference
 from uniformer_mm.engine import prepare_distributed
-
-from harness import add_inference_speed_arguments, load_run_config, speed_up_for_inference
 
 
 def parse_args() -> argparse.Namespace:

@@ -12,10 +12,9 @@ import argparse
 from mmengine.config import DictAction
 from mmengine.runner import Runner
 
+from uniformer_mm.apis import load_run_config
 from uniformer_mm.checkpoint_sources import check_pretrained_sources
 from uniformer_mm.engine import prepare_distributed
-
-from harness import load_run_config
 
 
 def parse_args() -> argparse.Namespace:

@@ -1,29 +1,22 @@
 """demo/inference_demo.py: each codebase's inferencer runs a shipped toy config and writes a real picture."""
-import subprocess
-import sys
 from pathlib import Path
 
 import cv2
 import pytest
 
+from helpers import PYTHON, ROOT, run
+
 pytestmark = pytest.mark.slow  # one inferencer process per task
-ROOT = Path(__file__).resolve().parents[2]
-
-
-def run(args, cwd):
-    result = subprocess.run([sys.executable, *map(str, args)], cwd=cwd, capture_output=True, text=True, timeout=600)
-    assert result.returncode == 0, result.stdout[-2000:] + result.stderr[-3000:]
-    return result.stdout
 
 
 @pytest.fixture(scope='module')
 def data(tmp_path_factory) -> Path:
     root = tmp_path_factory.mktemp('demo_data')
     converters = ROOT / 'tools/dataset_converters'
-    run([converters / 'generate_toy_dense.py', 'all', root / 'dense', '--train', '2', '--val', '2', '--size', '96'],
-        root)
-    run([converters / 'generate_toy_classes.py', root / 'classes', '--train', '1', '--val', '1'], root)
-    run([converters / 'generate_toy_video.py', root / 'motion', '--train', '2', '--val', '2'], root)
+    run([PYTHON, converters / 'generate_toy_dense.py', 'all', root / 'dense', '--train', '2', '--val', '2',
+         '--size', '96'], root)
+    run([PYTHON, converters / 'generate_toy_classes.py', root / 'classes', '--train', '1', '--val', '1'], root)
+    run([PYTHON, converters / 'generate_toy_video.py', root / 'motion', '--train', '2', '--val', '2'], root)
     return root
 
 
@@ -41,7 +34,7 @@ def test_demo_writes_a_picture(tmp_path, data, task):
     source = data / INPUTS[task]
     if task != 'video':
         source = sorted(source.glob('*.jpg'))[0]
-    output = run([ROOT / 'demo/inference_demo.py', task, '--checkpoint', 'none', '--input', source,
+    output = run([PYTHON, ROOT / 'demo/inference_demo.py', task, '--checkpoint', 'none', '--input', source,
                   '--out-dir', tmp_path], ROOT)
     pictures = [Path(line.split('wrote ', 1)[1]) for line in output.splitlines() if line.startswith('wrote ')]
     images = [cv2.imread(str(p)) for p in pictures if p.suffix in ('.jpg', '.png')]

@@ -27,9 +27,8 @@ from mmengine.registry import MODELS, DefaultScope  # noqa: E402
 # Explicitly: pytest imported uniformer_mm before mmdeploy, so its import-time registration did not run here.
 import uniformer_mm.deployment.mmdeploy_compat  # noqa: E402,F401
 
-from helpers import randomize_  # noqa: E402
+from helpers import ROOT, randomize_  # noqa: E402
 
-ROOT = Path(__file__).resolve().parents[2]
 DEPLOY_CONFIGS = ROOT / 'configs' / 'mmdeploy'
 pytestmark = pytest.mark.slow
 

@@ -4,7 +4,6 @@ ONNX Runtime outputs equal to PyTorch's. Sizes are the issue's 800x1344 / 800x12
 by 4, to fit 2 CPU cores; docs/deployment.md has the full-size run."""
 import subprocess
 import sys
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -13,10 +12,9 @@ import torch
 from uniformer_mm import UniFormer2D, UniFormer3D
 from uniformer_mm.deployment import export_onnx
 
-from helpers import randomize_, sharpen_attention_
+from helpers import ROOT, randomize_, sharpen_attention_
 
 ort = pytest.importorskip('onnxruntime')
-ROOT = Path(__file__).resolve().parents[2]
 pytestmark = pytest.mark.slow
 
 

@@ -1,9 +1,6 @@
 """Image classification end to end with the commands users run: fine-tuning on a class-per-folder dataset from
 an ImageNet checkpoint with mim train / mim test, and an official ImageNet classifier converted and evaluated with
 mim test and ImageClassificationInferencer, reproducing the release's scores."""
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import cv2
@@ -13,25 +10,16 @@ import pytest
 import torch
 from mmengine.config import Config
 
+from uniformer_mm.apis import build_model_from_config, newest_test_metrics
 from uniformer_mm.checkpoint_routes import cache_path
 from uniformer_mm.checkpoint_sources import RELEASED_CHECKPOINTS
 
-from harness import build_model_from_config, newest_test_metrics
-from helpers import fabricate_official_state_dict
+from helpers import MIM, PYTHON, ROOT, fabricate_official_state_dict, run
 from reference_uniformer import RefImageNetUniFormer
 
 pytestmark = pytest.mark.slow  # mim subprocesses
-ROOT = Path(__file__).resolve().parents[2]
-MIM = str(Path(sys.executable).parent / 'mim')
 TOY_CONFIG = ROOT / 'configs/mmpretrain/toy/uniformer-small_toy-shapes-96px.py'
 IN1K_CONFIG = ROOT / 'configs/mmpretrain/uniformer-small_8xb128_in1k.py'
-
-
-def run(args, cwd: Path, env: dict = None) -> str:
-    env = {**os.environ, **env} if env else None
-    result = subprocess.run([str(a) for a in args], cwd=cwd, capture_output=True, text=True, timeout=900, env=env)
-    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
-    return result.stdout + result.stderr
 
 
 @pytest.fixture(scope='module')
@@ -46,7 +34,7 @@ def official_small(tmp_path_factory) -> Path:
 
 
 def test_fine_tune_on_a_class_folder_dataset_with_mim(tmp_path, official_small):
-    run([sys.executable, ROOT / 'tools/dataset_converters/generate_toy_classes.py', 'data/toy_classes',
+    run([PYTHON, ROOT / 'tools/dataset_converters/generate_toy_classes.py', 'data/toy_classes',
          '--train', '4', '--val', '3', '--size', '96'], cwd=tmp_path)
     env = dict(TORCH_HOME=str(official_small.parents[2]))
     work_dir = tmp_path / 'work'
@@ -96,8 +84,8 @@ def reference_scores(images, official: dict) -> torch.Tensor:
 
 def test_official_classifier_converted_then_mim_test_and_inferencer(tmp_path, official_small, imagenet_val):
     converted = tmp_path / 'uniformer-small_in1k.pth'
-    output = run([sys.executable, 'tools/convert_checkpoint.py', 'imagenet', official_small, converted,
-                  '--config', IN1K_CONFIG], cwd=ROOT)
+    output = run([PYTHON, 'tools/convert_checkpoint.py', 'imagenet', official_small, converted,
+                  '--config', IN1K_CONFIG])
     assert '1000 classes, fits' in output
     official = torch.load(official_small, weights_only=True)['model']
     images = sorted((imagenet_val / 'val').iterdir())

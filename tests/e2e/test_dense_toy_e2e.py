@@ -4,18 +4,15 @@
 Each run is a few iterations (a smoke test sized for CI); the learning itself is measured by the README's
 main command (tools/demo.sh), not here.
 """
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
-from harness import newest_test_metrics
+from uniformer_mm.apis import newest_test_metrics
+
+from helpers import MIM, PYTHON, ROOT, run
 
 pytestmark = pytest.mark.slow  # mim subprocesses: minutes on 2 cores
-ROOT = Path(__file__).resolve().parents[2]
-MIM = str(Path(sys.executable).parent / 'mim')
 TOY = {
     'mmdet': (ROOT / 'configs/mmdet/toy/mask-rcnn_uniformer-s-h14_fpn_toy-shapes.py',
               ['train_cfg.max_epochs=1', 'train_cfg.val_interval=1', 'train_dataloader.batch_size=2'],
@@ -30,20 +27,12 @@ TOY = {
 }
 
 
-def run(args, cwd: Path, env: dict = None) -> str:
-    env = {**os.environ, **env} if env else None
-    result = subprocess.run([str(a) for a in args], cwd=cwd, capture_output=True, text=True, timeout=900, env=env)
-    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
-    return result.stdout + result.stderr
-
-
 @pytest.fixture(scope='module')
 def toy_root(tmp_path_factory) -> Path:
     """A folder holding data/toy_dense (the toy configs' data root), used as the working directory."""
     root = tmp_path_factory.mktemp('toy')
-    run([sys.executable, ROOT / 'tools/dataset_converters/generate_toy_dense.py', 'all', 'data/toy_dense',
-         '--train', '8', '--val', '4',
-         '--size', '96'], cwd=root)
+    run([PYTHON, ROOT / 'tools/dataset_converters/generate_toy_dense.py', 'all', 'data/toy_dense', '--train', '8',
+         '--val', '4', '--size', '96'], cwd=root)
     return root
 
 
@@ -91,7 +80,7 @@ def test_two_process_cpu_training_with_gloo(toy_root):
     config, short, checkpoint, _ = TOY['mmseg']
     work_dir = toy_root / 'work' / 'dist'
     output = run(['bash', ROOT / 'tools/dist_train.sh', config, 2, '--work-dir', work_dir, '--cfg-options', *short],
-                 cwd=toy_root, env=dict(PYTHON=sys.executable, PORT='29517'))
+                 cwd=toy_root, env=dict(PYTHON=PYTHON, PORT='29517'))
     assert 'Distributed launcher: pytorch' in output and 'Distributed training: True' in output
     assert 'GPU number: 2' in output  # mmengine's name for the world size
     assert 'SyncBN layers use per-process BatchNorm statistics' in output  # the toy FPN head's norm_cfg
@@ -103,7 +92,7 @@ def test_two_process_cpu_training_with_gloo(toy_root):
 def test_untrained_baseline_is_evaluated_without_a_checkpoint(toy_root):
     config = TOY['mmseg'][0]
     work_dir = toy_root / 'work' / 'untrained'
-    output = run([sys.executable, ROOT / 'tools/test.py', config, '--work-dir', work_dir], cwd=toy_root)
+    output = run([PYTHON, ROOT / 'tools/test.py', config, '--work-dir', work_dir], cwd=toy_root)
     assert 'load checkpoint' not in output.lower()
     assert 0 <= newest_test_metrics(work_dir)['mIoU'] <= 100
 
@@ -115,7 +104,7 @@ def test_fast_cpu_path_evaluates_like_the_plain_model(toy_root):
     run([MIM, 'train', 'mmseg', config, '--work-dir', work_dir, '--cfg-options', *short], cwd=toy_root)
     metrics = {}
     for name, options in [('plain', []), ('fast', ['--deploy', '--channels-last', '--compile'])]:
-        run([sys.executable, ROOT / 'tools/test.py', config, '--checkpoint', work_dir / checkpoint, '--work-dir',
+        run([PYTHON, ROOT / 'tools/test.py', config, '--checkpoint', work_dir / checkpoint, '--work-dir',
              work_dir / name, *options], cwd=toy_root)
         metrics[name] = newest_test_metrics(work_dir / name)
     for key in metric_keys:

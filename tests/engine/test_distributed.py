@@ -5,9 +5,8 @@ from mmengine.config import Config
 from mmengine.model import convert_sync_batchnorm
 from mmengine.registry import MODEL_WRAPPERS
 
+from uniformer_mm.apis import build_model_from_config
 from uniformer_mm.engine import CPUDistributedDataParallel, prepare_distributed
-
-from harness import build_model_from_config
 
 
 def test_single_process_runs_are_left_alone():

@@ -1,18 +1,14 @@
 """The ImageNet classifiers (mmpretrain ImageClassifier + UniFormer2D(out_norm='batch')) against an independent
 re-statement of the release, on fabricated checkpoints in the official layouts, converted as a user would."""
-from pathlib import Path
-
 import pytest
 import torch
 
 from uniformer_mm import CheckpointMismatchError, UniFormer2D
+from uniformer_mm.apis import build_model_from_config, imagenet_to_mmpretrain
 
-from harness import build_model_from_config
-from helpers import count_params, fabricate_official_state_dict, official_param_count, randomize_
-from model_converters.uniformer_official import imagenet_to_mmpretrain
+from helpers import ROOT, count_params, fabricate_official_state_dict, official_param_count, randomize_
 from reference_uniformer import RefImageNetUniFormer
 
-ROOT = Path(__file__).resolve().parents[2]
 CONFIGS = ROOT / 'configs/mmpretrain'
 WIDE = (64, 128, 320, 512)
 # config, reference model arguments, official key list (None: the token-labeling layouts, not in official_keys)

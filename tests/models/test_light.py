@@ -8,6 +8,7 @@ import pytest
 import torch
 
 from uniformer_mm import UniFormer2D, UniFormer3D
+from uniformer_mm.apis import build_model_from_config, imagenet_to_mmpretrain, slowfast_video_to_mmaction
 from uniformer_mm.models.backbones.uniformer import MultiheadSelfAttention, TokenPruningBlock
 
 from helpers import count_params, randomize_, sharpen_attention_
@@ -190,8 +191,6 @@ def test_a_pruning_block_without_scores_says_why():
 
 
 def test_imagenet_light_classifier_converted_equals_reference():
-    from harness import build_model_from_config
-    from model_converters.uniformer_official import imagenet_to_mmpretrain
     ref = reference('xxs').eval()
     model = build_model_from_config(str(CONFIGS / 'mmpretrain/uniformer-xxs_8xb512_in1k-128px.py'))
     converted = imagenet_to_mmpretrain(dict(model=ref.state_dict()), model, 'uniformer_xxs_128_in1k.pth')
@@ -203,9 +202,6 @@ def test_imagenet_light_classifier_converted_equals_reference():
 
 def test_light_checkpoint_into_a_standard_config_is_refused():
     from uniformer_mm import CheckpointMismatchError
-
-    from harness import build_model_from_config
-    from model_converters.uniformer_official import imagenet_to_mmpretrain
     model = build_model_from_config(str(CONFIGS / 'mmpretrain/uniformer-small_8xb128_in1k.py'))
     with pytest.raises(CheckpointMismatchError, match='is a light ImageNet checkpoint .* uniformer-xxs / uniformer-xs'):
         imagenet_to_mmpretrain(dict(model=reference('xxs').state_dict()), model)
@@ -265,8 +261,6 @@ def test_kinetics_light_checkpoint_converts_to_the_release_classifier():
     from mmengine.registry import DefaultScope
 
     import uniformer_mm.models.heads.recognition  # noqa: F401  (registers UniFormerLightHead)
-
-    from model_converters.uniformer_official import slowfast_video_to_mmaction
     ref = reference('xxs', ndim=3, layer_scale=0.1).eval()
     converted = slowfast_video_to_mmaction(dict(model_state=ref.state_dict(), epoch=110))
     assert (converted['meta']['arch'], converted['meta']['head']) == ('xxs_ls', 'UniFormerLightHead')

@@ -1,7 +1,5 @@
 """Official Kinetics checkpoints convert into mmaction2 Recognizer3D checkpoints that mim test can load."""
 import subprocess
-import sys
-from pathlib import Path
 
 import pytest
 import torch
@@ -9,14 +7,12 @@ from mmengine.config import Config
 from mmengine.registry import DefaultScope
 
 from uniformer_mm import CheckpointMismatchError
+from uniformer_mm.apis import (build_model_from_config, class_order, openmmlab1_to_openmmlab2, read_class_names,
+                               slowfast_video_to_mmaction)
 
-from harness import build_model_from_config
-from helpers import fabricate_official_state_dict, randomize_, sharpen_attention_
-from model_converters.uniformer_official import (class_order, openmmlab1_to_openmmlab2, read_class_names,
-                                                 slowfast_video_to_mmaction)
+from helpers import PYTHON, ROOT, fabricate_official_state_dict, randomize_, run, sharpen_attention_
 from reference_light import RefLightUniFormer
 
-ROOT = Path(__file__).resolve().parents[2]
 K400_CONFIG = ROOT / 'configs/mmaction/uniformer3d-s_in1k-pre_8xb8-16x4x1-200e_kinetics400-rgb.py'
 
 
@@ -25,11 +21,9 @@ def test_converted_kinetics_checkpoint_is_the_official_classifier(tmp_path):
     official = fabricate_official_state_dict('video_small_k400')
     torch.save(dict(model_state=official, epoch=200, cfg='UNIFORMER:\n  DEPTH: [3, 4, 8, 3]\n'),
                tmp_path / 'k400.pth')
-    result = subprocess.run([sys.executable, 'tools/convert_checkpoint.py', 'slowfast-video',
-                             str(tmp_path / 'k400.pth'), str(tmp_path / 'mmaction.pth')],
-                            cwd=ROOT, capture_output=True, text=True)
-    assert result.returncode == 0, result.stderr[-2000:]
-    assert 'arch small, 400 classes' in result.stdout
+    output = run([PYTHON, 'tools/convert_checkpoint.py', 'slowfast-video', tmp_path / 'k400.pth',
+                  tmp_path / 'mmaction.pth'])
+    assert 'arch small, 400 classes' in output
 
     cfg = Config.fromfile(str(K400_CONFIG))
     cfg.model.backbone.init_cfg = None
@@ -85,7 +79,7 @@ def _old_checkpoint(backbone: dict, rest: dict, classes=None) -> dict:
 
 def _convert(tmp_path, checkpoint: dict, config: str) -> subprocess.CompletedProcess:
     torch.save(checkpoint, tmp_path / 'old.pth')
-    return subprocess.run([sys.executable, 'tools/convert_checkpoint.py', 'openmmlab1', str(tmp_path / 'old.pth'),
+    return subprocess.run([PYTHON, 'tools/convert_checkpoint.py', 'openmmlab1', str(tmp_path / 'old.pth'),
                            str(tmp_path / 'new.pth'), '--config', config],
                           cwd=ROOT, capture_output=True, text=True)
 
@@ -260,7 +254,7 @@ def _k400_files(tmp_path):
 
 def _convert_video(tmp_path, dst_labels):
     """tools/convert_checkpoint.py slowfast-video from the release's Kinetics-400 order to ``dst_labels``."""
-    return subprocess.run([sys.executable, 'tools/convert_checkpoint.py', 'slowfast-video', str(tmp_path / 'k400.pth'),
+    return subprocess.run([PYTHON, 'tools/convert_checkpoint.py', 'slowfast-video', str(tmp_path / 'k400.pth'),
                            str(tmp_path / 'mm.pth'), '--src-labels',
                            str(LABELS / 'label_map_k400_uniformer_release.txt'), '--dst-labels', str(dst_labels)],
                           cwd=ROOT, capture_output=True, text=True)

@@ -1,14 +1,14 @@
-"""tools/harness.py (config loading, metrics reading) and the cluster launcher script."""
+"""What tools/train.py and tools/test.py run on: uniformer_mm.apis' config loading and metrics reading, and the
+cluster launcher script."""
 import json
 import os
 import subprocess
-from pathlib import Path
 
 import pytest
 
-from harness import load_run_config, newest_test_metrics
+from uniformer_mm.apis import load_run_config, newest_test_metrics
 
-ROOT = Path(__file__).resolve().parents[2]
+from helpers import ROOT
 
 
 def test_run_config_takes_overrides_and_a_default_work_dir():

@@ -1,14 +1,11 @@
 """demo/toy_demo.py cls --pretrained stand-in: the stand-in is a checkpoint in the release's ImageNet layout."""
 import importlib.util
-from pathlib import Path
 
 import torch
 
 from uniformer_mm import UniFormer2D
 
-from helpers import fabricate_official_state_dict
-
-ROOT = Path(__file__).resolve().parents[2]
+from helpers import ROOT, fabricate_official_state_dict
 
 
 def load_demo():

@@ -85,8 +85,7 @@ def run_worker(spec: dict) -> dict:
 
 def last_accuracy(work_dir: Path) -> str:
     """The 'acc/top1' of the newest ``mim test`` run in a work dir, '-' if there is none."""
-    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # tools/: the run harness
-    from harness import newest_test_metrics  # keeps torch out of the parent process until here
+    from uniformer_mm.apis import newest_test_metrics  # keeps torch out of the parent process until here
     try:
         return f"{newest_test_metrics(work_dir, 'acc/top1')['acc/top1']:.3f}"
     except FileNotFoundError:

@@ -16,7 +16,6 @@ Example:
         --part backbone --shape 1 3 800 1344 --verify-shape 1 3 800 1216 --verify-shape 2 3 640 960
 """
 import argparse
-import sys
 from pathlib import Path
 from typing import List, Sequence
 
@@ -27,11 +26,9 @@ import torch.nn as nn
 from mmengine.config import Config
 from mmengine.runner import load_checkpoint
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-import uniformer_mm  # noqa: E402,F401  (registers the backbones and the safe checkpoint loader)
-from uniformer_mm.deployment import export_onnx  # noqa: E402
-
-from harness import build_model_from_config  # noqa: E402  (tools/ is not a package)
+import uniformer_mm  # noqa: F401  (registers the backbones and the safe checkpoint loader)
+from uniformer_mm.apis import build_model_from_config
+from uniformer_mm.deployment import export_onnx
 
 # What ``--part model`` exports per codebase: the network in tensor mode.
 TENSOR_MODE = {'mmpretrain', 'mmseg', 'mmpose'}

@@ -12,12 +12,11 @@ import torch
 import torch.nn as nn
 from mmengine.logging import print_log
 
-from uniformer_mm.checkpoint_sources import known_checkpoint
-from uniformer_mm.models.backbones.checkpoint_loading import (CheckpointMismatchError, check_fit, check_tensor_values,
-                                                              compare_keys, describe_layout, extract_state_dict,
-                                                              format_keys, group_by_reason, load_state_dict_strictly,
-                                                              read_depths)
-from uniformer_mm.models.backbones.uniformer import UniFormer2D, UniFormer3D, UniFormerBase
+from ..checkpoint_sources import known_checkpoint
+from ..models.backbones.checkpoint_loading import (CheckpointMismatchError, check_fit, check_tensor_values,
+                                                   compare_keys, describe_layout, extract_state_dict, format_keys,
+                                                   group_by_reason, load_state_dict_strictly, read_depths)
+from ..models.backbones.uniformer import UniFormer2D, UniFormer3D, UniFormerBase
 
 MAX_LABEL_FILE_BYTES = 4 << 20
 
@@ -259,7 +258,7 @@ def imagenet_to_mmpretrain(checkpoint: Mapping, model: nn.Module, source: str = 
             f'{source} is a {family} ImageNet checkpoint but the config\'s head ({type(head).__name__}) is for '
             f'{config_family} checkpoints: use {_CLASSIFIER_FAMILIES[family][2]}')
     released = known_checkpoint(source)
-    head_dim = backbone.arch_settings['head_dim']
+    head_dim = backbone.arch['head_dim']
     if released is not None and released.head_dim != head_dim:
         raise CheckpointMismatchError(
             f"{source} is the release's {released.name} (arch {released.arch!r}, head_dim {released.head_dim}) but "
