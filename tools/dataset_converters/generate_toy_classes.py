@@ -17,7 +17,8 @@ from pathlib import Path
 
 import cv2
 import numpy as np
-from generate_toy_dense import SHAPES, background, shape_polygon
+
+from uniformer_mm.apis.toy_shapes import SHAPES, background, shape_polygon
 
 
 def parse_args() -> argparse.Namespace:

@@ -31,7 +31,8 @@ from typing import Dict, List, Tuple
 import cv2
 import numpy as np
 
-SHAPES = ('square', 'disc', 'triangle')
+from uniformer_mm.apis.toy_shapes import SHAPES, background, shape_polygon
+
 # COCO's 17 keypoints and skeleton (1-based joint indices, as in the COCO person category).
 KEYPOINTS = ('nose', 'left_eye', 'right_eye', 'left_ear', 'right_ear', 'left_shoulder', 'right_shoulder',
              'left_elbow', 'right_elbow', 'left_wrist', 'right_wrist', 'left_hip', 'right_hip', 'left_knee',
@@ -49,20 +50,6 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument('--size', type=int, default=160, help='image height and width')
     parser.add_argument('--seed', type=int, default=0)
     return parser.parse_args()
-
-
-def background(size: int, rng: np.random.Generator) -> np.ndarray:
-    """A smooth random colour gradient with pixel noise."""
-    corners = rng.integers(0, 120, (2, 2, 3)).astype(np.float32)
-    image = cv2.resize(corners, (size, size), interpolation=cv2.INTER_LINEAR)
-    return np.clip(image + rng.normal(0, 8, image.shape), 0, 255).astype(np.uint8)
-
-
-def shape_polygon(shape: str, centre: np.ndarray, radius: float, angle: float) -> np.ndarray:
-    """The (N, 2) float outline of a square, disc (as a 32-gon) or triangle."""
-    corners = {'square': 4, 'disc': 32, 'triangle': 3}[shape]
-    theta = angle + np.linspace(0, 2 * np.pi, corners, endpoint=False)
-    return centre + radius * np.stack([np.cos(theta), np.sin(theta)], axis=1)
 
 
 def random_scene(size: int, rng: np.random.Generator) -> Tuple[np.ndarray, List[Tuple[int, np.ndarray]]]:
