@@ -130,7 +130,7 @@ class RefLightCBlock(nn.Module):
 
 
 class RefLightEvoBlock(nn.Module):
-    """Global attention block of stages 3-4 with the hourglass token pruning.
+    """Global attention block of stages 3-4 with the light models' token pruning.
 
     ``forward(cls, x, scores, positions) -> (cls, x, scores, positions)``:
       cls        (B, 1, C)  the class token;

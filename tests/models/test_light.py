@@ -1,4 +1,4 @@
-"""The light ("hourglass") UniFormer XXS / XS: exact equality with an independent re-statement of the release
+"""The light UniFormer XXS / XS: exact equality with an independent re-statement of the release
 (tests/reference_light.py) for images, dense prediction and video, in eval and train mode; state that travels with
 the forward pass; parameter counts of the release; errors."""
 import threading

@@ -97,7 +97,7 @@ def build_paths(name: str, paths: Tuple[str, ...], work_dir: Path) -> Dict[str, 
     torch.manual_seed(0)
     eager = MODELS[name]()
     eager.eval()  # not chained: mmdet's SwinTransformer.train returns None
-    if getattr(eager, 'hourglass', False):
+    if getattr(eager, 'light', False):
         # Untrained weights attend almost uniformly, and the class token starts at zero, so its query is zero and
         # every token score of the first pruning block ties exactly. Runtimes break such ties differently (OpenVINO's
         # TopK is not stable), so each would keep other tokens. A drawn class token and sharper attention (as in the

@@ -35,30 +35,38 @@ _PATCH_NORM_EPS = 1e-5
 _CLASSIFIER_KEYS = ('head', 'aux_head', 'head_cls', 'norm_cls')
 
 
-class ConvFFN(nn.Module):
-    """Feed-forward network of the local blocks: two 1x1 convolutions with GELU between them."""
+class Mlp(nn.Module):
+    """Feed-forward network of the blocks: two pointwise layers with GELU between them, like timm's ``Mlp``.
 
-    def __init__(self, dim: int, hidden_dim: int, ndim: int = 2) -> None:
+    Args:
+        dim (int): Input and output width.
+        hidden_dim (int): Hidden width.
+        use_conv (bool): 1x1 convolutions over a (B, C, ...) map (the local blocks) instead of linear layers over
+            (B, N, C) tokens (the attention blocks). Defaults to False.
+        ndim (int): Spatial dimensions of the map with ``use_conv``, 2 or 3. Defaults to 2.
+    """
+
+    def __init__(self, dim: int, hidden_dim: int, use_conv: bool = False, ndim: int = 2) -> None:
         super().__init__()
-        self.fc1 = _CONV[ndim](dim, hidden_dim, 1)
+        layer = partial(_CONV[ndim], kernel_size=1) if use_conv else nn.Linear
+        self.fc1 = layer(dim, hidden_dim)
         self.act = nn.GELU()
-        self.fc2 = _CONV[ndim](hidden_dim, dim, 1)
+        self.fc2 = layer(hidden_dim, dim)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.fc2(self.act(self.fc1(x)))
 
 
-class TokenFFN(nn.Module):
-    """Feed-forward network of the attention blocks, on (B, N, C) tokens."""
-
-    def __init__(self, dim: int, hidden_dim: int) -> None:
-        super().__init__()
-        self.fc1 = nn.Linear(dim, hidden_dim)
-        self.act = nn.GELU()
-        self.fc2 = nn.Linear(hidden_dim, dim)
+class ChannelsFirstLayerNorm(nn.LayerNorm):
+    """LayerNorm over the channels of a (B, C, ...) map of any number of spatial dimensions (mmpretrain's
+    ``LayerNorm2d``, for images and videos alike); its parameters are ``nn.LayerNorm``'s ``weight`` and ``bias``."""
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.fc2(self.act(self.fc1(x)))
+        # Explicit permutations: movedim(1, -1) exports to ONNX as a Transpose with a negative axis, which ONNX
+        # Runtime refuses.
+        channels_last = (0, *range(2, x.dim()), 1)
+        channels_first = (0, x.dim() - 1, *range(1, x.dim() - 1))
+        return super().forward(x.permute(channels_last)).permute(channels_first).contiguous()
 
 
 class MultiheadSelfAttention(nn.Module):
@@ -102,11 +110,16 @@ class MultiheadSelfAttention(nn.Module):
         return self.proj(out), first_row
 
 
-def _layer_scales(dim: int, value: Optional[float], shape: Tuple[int, ...]) -> Tuple[Optional[nn.Parameter], ...]:
+def _layer_scales(value: Optional[float], shape: Tuple[int, ...]) -> Tuple[Optional[nn.Parameter], ...]:
     """The per-channel residual scales ``gamma_1``/``gamma_2`` (None, None when ``value`` is None)."""
     if value is None:
         return None, None
     return tuple(nn.Parameter(torch.full(shape, float(value))) for _ in range(2))
+
+
+def _layer_scaled(branch: torch.Tensor, gamma: Optional[nn.Parameter]) -> torch.Tensor:
+    """A residual branch times its layer scale, if the block has one."""
+    return branch if gamma is None else gamma * branch
 
 
 @torch.no_grad()
@@ -155,17 +168,17 @@ class LocalBlock(_ConditionalPosition):
         dim (int): Channels.
         mlp_ratio (float): Hidden width of the FFN relative to ``dim``.
         drop_path (float): Stochastic depth rate.
-        ndim (int): Spatial dimensions, 2 or 3.
         layer_scale (float, optional): Initial value of the per-channel residual scales ``gamma_1``/``gamma_2``
             of shape (1, C, 1, 1) (the token-labeling ``large_ls``); None disables them.
+        ndim (int): Spatial dimensions, 2 or 3.
     """
 
     def __init__(self,
                  dim: int,
                  mlp_ratio: float = 4.,
                  drop_path: float = 0.,
-                 ndim: int = 2,
-                 layer_scale: Optional[float] = None) -> None:
+                 layer_scale: Optional[float] = None,
+                 ndim: int = 2) -> None:
         super().__init__()
         conv, batch_norm = _CONV[ndim], _BATCH_NORM[ndim]
         self.pos_embed = conv(dim, dim, 3, padding=1, groups=dim)
@@ -175,8 +188,8 @@ class LocalBlock(_ConditionalPosition):
         self.conv2 = conv(dim, dim, 1)
         self.drop_path = DropPath(drop_path) if drop_path > 0 else nn.Identity()
         self.norm2 = batch_norm(dim)
-        self.mlp = ConvFFN(dim, int(dim * mlp_ratio), ndim)
-        self.gamma_1, self.gamma_2 = _layer_scales(dim, layer_scale, (1, dim) + (1, ) * ndim)
+        self.mlp = Mlp(dim, int(dim * mlp_ratio), use_conv=True, ndim=ndim)
+        self.gamma_1, self.gamma_2 = _layer_scales(layer_scale, (1, dim) + (1, ) * ndim)
 
     def fold_for_inference(self) -> None:
         """Also folds both BatchNorms into the 1x1 convolutions after them."""
@@ -188,13 +201,8 @@ class LocalBlock(_ConditionalPosition):
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         x = self._embed_position(x)
         aggregated = self.conv2(self.attn(self.conv1(self.norm1(x))))
-        if self.gamma_1 is not None:
-            aggregated = self.gamma_1 * aggregated
-        x = x + self.drop_path(aggregated)
-        mixed = self.mlp(self.norm2(x))
-        if self.gamma_2 is not None:
-            mixed = self.gamma_2 * mixed
-        return x + self.drop_path(mixed)
+        x = x + self.drop_path(_layer_scaled(aggregated, self.gamma_1))
+        return x + self.drop_path(_layer_scaled(self.mlp(self.norm2(x)), self.gamma_2))
 
 
 class AttentionBlock(_ConditionalPosition):
@@ -209,10 +217,12 @@ class AttentionBlock(_ConditionalPosition):
         num_heads (int): Attention heads.
         mlp_ratio (float): Hidden width of the FFN relative to ``dim``.
         drop_path (float): Stochastic depth rate.
-        window_size (int, optional): Attend inside non-overlapping windows of this size; None attends globally.
         layer_scale (float, optional): Initial value of the per-channel residual scales ``gamma_1``/``gamma_2``;
             None disables them.
         ndim (int): Spatial dimensions, 2 or 3.
+        window_size (int, optional): Attend inside non-overlapping windows of this size; None attends globally.
+        attn_float32 (bool): Compute the attention in float32 whatever the input dtype (see
+            :class:`MultiheadSelfAttention`).
     """
 
     def __init__(self,
@@ -220,20 +230,21 @@ class AttentionBlock(_ConditionalPosition):
                  num_heads: int,
                  mlp_ratio: float = 4.,
                  drop_path: float = 0.,
-                 window_size: Optional[int] = None,
                  layer_scale: Optional[float] = None,
-                 ndim: int = 2) -> None:
+                 ndim: int = 2,
+                 window_size: Optional[int] = None,
+                 attn_float32: bool = False) -> None:
         super().__init__()
         if window_size is not None and ndim != 2:
             raise ValueError('window attention is defined for 2D inputs only')
         self.window_size = window_size
         self.pos_embed = _CONV[ndim](dim, dim, 3, padding=1, groups=dim)
         self.norm1 = nn.LayerNorm(dim, eps=_TOKEN_NORM_EPS)
-        self.attn = MultiheadSelfAttention(dim, num_heads)
+        self.attn = MultiheadSelfAttention(dim, num_heads, float32=attn_float32)
         self.drop_path = DropPath(drop_path) if drop_path > 0 else nn.Identity()
         self.norm2 = nn.LayerNorm(dim, eps=_TOKEN_NORM_EPS)
-        self.mlp = TokenFFN(dim, int(dim * mlp_ratio))
-        self.gamma_1, self.gamma_2 = _layer_scales(dim, layer_scale, (dim, ))
+        self.mlp = Mlp(dim, int(dim * mlp_ratio))
+        self.gamma_1, self.gamma_2 = _layer_scales(layer_scale, (dim, ))
 
     def _window_attention(self, tokens: torch.Tensor, height: int, width: int) -> torch.Tensor:
         size = self.window_size
@@ -258,19 +269,14 @@ class AttentionBlock(_ConditionalPosition):
             attended = self.attn(normed)
         else:
             attended = self._window_attention(normed, shape[-2], shape[-1])
-        if self.gamma_1 is not None:
-            attended = self.gamma_1 * attended
-        tokens = tokens + self.drop_path(attended)
-        mixed = self.mlp(self.norm2(tokens))
-        if self.gamma_2 is not None:
-            mixed = self.gamma_2 * mixed
-        tokens = tokens + self.drop_path(mixed)
+        tokens = tokens + self.drop_path(_layer_scaled(attended, self.gamma_1))
+        tokens = tokens + self.drop_path(_layer_scaled(self.mlp(self.norm2(tokens)), self.gamma_2))
         return tokens.transpose(1, 2).reshape(shape)
 
 
-class TokenPruningBlock(_ConditionalPosition):
-    """Attention block of the light ("hourglass") UniFormer: attends over the class token, the tokens that rank
-    highest and one token standing for the rest, and moves the rest by that token's update.
+class TokenPruningBlock(AttentionBlock):
+    """Global attention block of the light UniFormer: attends over the class token, the tokens that rank highest
+    and one token standing for the rest, and moves the rest by that token's update.
 
     The ranking is a running score per token: the class token's attention to it, averaged over heads, blended
     into the previous score (``new = (1 - trade_off) * old + trade_off * attention``). With ``keep_ratio``
@@ -278,19 +284,20 @@ class TokenPruningBlock(_ConditionalPosition):
     score-weighted mean, which attends with them, and each receives that mean's attention and FFN updates
     (not dropped by stochastic depth); their scores are left as they were. The output is the whole map, in its
     original order. The state (class token, scores) is passed in and returned, never kept on the module, so
-    models and threads share nothing and the forward traces.
+    models and threads share nothing and the forward traces. The attention runs in float32, as the ranking
+    would otherwise depend on half-precision rounding.
 
     Args:
         dim (int): Channels.
         num_heads (int): Attention heads.
         mlp_ratio (float): Hidden width of the FFN relative to ``dim``.
         drop_path (float): Stochastic depth rate.
+        layer_scale (float, optional): Initial value of the residual scales ``gamma_1``/``gamma_2``.
+        ndim (int): Spatial dimensions, 2 or 3.
         keep_ratio (float): Share of the tokens that attend; 1 attends with all of them.
         trade_off (float): Weight of this block's attention in the running score.
         pool_scores (bool): Pool the scores 2x2 (spatially) for the next stage, keeping their sum: the last
             block of stage 3.
-        layer_scale (float, optional): Initial value of the residual scales ``gamma_1``/``gamma_2``.
-        ndim (int): Spatial dimensions, 2 or 3.
     """
 
     def __init__(self,
@@ -298,14 +305,15 @@ class TokenPruningBlock(_ConditionalPosition):
                  num_heads: int,
                  mlp_ratio: float = 3.,
                  drop_path: float = 0.,
+                 layer_scale: Optional[float] = None,
+                 ndim: int = 2,
                  keep_ratio: float = 0.5,
                  trade_off: float = 0.5,
-                 pool_scores: bool = False,
-                 layer_scale: Optional[float] = None,
-                 ndim: int = 2) -> None:
-        super().__init__()
+                 pool_scores: bool = False) -> None:
         if not 0 < keep_ratio <= 1:
             raise ValueError(f'keep_ratio must be in (0, 1], got {keep_ratio}')
+        super().__init__(dim, num_heads, mlp_ratio=mlp_ratio, drop_path=drop_path, layer_scale=layer_scale,
+                         ndim=ndim, attn_float32=True)
         self.keep_ratio = keep_ratio
         # int(N * keep_ratio) in integer arithmetic, which stays symbolic when the token count is; the ratio as
         # written (0.7 is 7/10, not its binary neighbour) so that N = 10 keeps 7 tokens as the float product does.
@@ -313,24 +321,14 @@ class TokenPruningBlock(_ConditionalPosition):
         self.trade_off = trade_off
         self.pool_scores = pool_scores
         self.ndim = ndim
-        self.pos_embed = _CONV[ndim](dim, dim, 3, padding=1, groups=dim)
-        self.norm1 = nn.LayerNorm(dim, eps=_TOKEN_NORM_EPS)
-        self.attn = MultiheadSelfAttention(dim, num_heads, float32=True)
-        self.drop_path = DropPath(drop_path) if drop_path > 0 else nn.Identity()
-        self.norm2 = nn.LayerNorm(dim, eps=_TOKEN_NORM_EPS)
-        self.mlp = TokenFFN(dim, int(dim * mlp_ratio))
-        self.gamma_1, self.gamma_2 = _layer_scales(dim, layer_scale, (dim, ))
 
     def _attend(self, seq: torch.Tensor) -> Tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
         """The block's two residual branches on a token sequence; also returns their last token's updates
         (before stochastic depth) and the class token's attention row."""
         attended, first_row = self.attn.attend(self.norm1(seq), with_first_row=True)
-        if self.gamma_1 is not None:
-            attended = self.gamma_1 * attended
+        attended = _layer_scaled(attended, self.gamma_1)
         seq = seq + self.drop_path(attended)
-        mixed = self.mlp(self.norm2(seq))
-        if self.gamma_2 is not None:
-            mixed = self.gamma_2 * mixed
+        mixed = _layer_scaled(self.mlp(self.norm2(seq)), self.gamma_2)
         seq = seq + self.drop_path(mixed)
         return seq, attended[:, -1:] + mixed[:, -1:], first_row
 
@@ -380,15 +378,6 @@ class TokenPruningBlock(_ConditionalPosition):
         return pooled * (scores.sum(dim=1, keepdim=True) / pooled.sum(dim=1, keepdim=True))
 
 
-def _layer_norm_channels(norm: nn.LayerNorm, x: torch.Tensor) -> torch.Tensor:
-    """Applies a LayerNorm over the channel dimension of a (B, C, ...) map."""
-    # Explicit permutations: movedim(1, -1) exports to ONNX as a Transpose with a negative axis, which ONNX
-    # Runtime refuses.
-    channels_last = (0, *range(2, x.dim()), 1)
-    channels_first = (0, x.dim() - 1, *range(1, x.dim() - 1))
-    return norm(x.permute(channels_last)).permute(channels_first).contiguous()
-
-
 class PatchEmbed(nn.Module):
     """Non-overlapping patch embedding: a strided convolution, then LayerNorm over channels.
 
@@ -410,10 +399,10 @@ class PatchEmbed(nn.Module):
                  ndim: int = 2) -> None:
         super().__init__()
         self.proj = _CONV[ndim](in_channels, embed_dim, kernel_size, stride or kernel_size, padding)
-        self.norm = nn.LayerNorm(embed_dim, eps=_PATCH_NORM_EPS)
+        self.norm = ChannelsFirstLayerNorm(embed_dim, eps=_PATCH_NORM_EPS)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return _layer_norm_channels(self.norm, self.proj(x))
+        return self.norm(self.proj(x))
 
 
 class ConvPatchEmbed(nn.Module):
@@ -455,9 +444,24 @@ class ConvPatchEmbed(nn.Module):
 class UniFormerBase(BaseModule):
     """The four UniFormer stages, shared by the image and video backbones.
 
-    Subclasses choose the patch embeddings (``_build_patch_embed``) and, for stage 3, the window size of each
-    block (``_stage_window_sizes``). Everything else, including ``arch`` resolution, stochastic depth,
-    gradient checkpointing, ``frozen_stages``, ``norm_eval`` and checkpoint loading, lives here once.
+    Subclasses resolve ``arch`` (:meth:`_resolve_arch`), build the patch embeddings and choose the window size
+    of each block, and pass them in. Everything else, including the blocks, stochastic depth, gradient
+    checkpointing, ``frozen_stages``, ``norm_eval`` and checkpoint loading, lives here once.
+
+    Args:
+        arch (dict): The resolved arch, as :meth:`_resolve_arch` returns it.
+        patch_embeds (Sequence[nn.Module]): The embedding before each stage, registered as ``patch_embed1``..
+            ``patch_embed4``.
+        window_sizes (Sequence[Sequence[int | None]], optional): Per stage, the window size of each block (None:
+            global attention, or a local block). None attends globally everywhere.
+        in_channels (int): Input channels.
+        mlp_ratio (float, optional): FFN hidden width relative to the block width; None takes the arch's (4
+            unless it says otherwise).
+        drop_path_rate (float): Stochastic depth rate, increasing linearly over all blocks.
+        frozen_stages (int): Stages to freeze; see the subclasses.
+        norm_eval (bool): Keep every BatchNorm in eval mode while training.
+        with_cp (bool | Sequence[int]): Gradient checkpointing, all blocks or leading blocks per stage.
+        init_cfg (dict, optional): The initialisation config; ``Pretrained`` loads with :meth:`load_pretrained`.
     """
 
     arch_zoo: Dict[str, dict] = {
@@ -472,17 +476,19 @@ class UniFormerBase(BaseModule):
         'base_dim32': dict(depths=(5, 8, 20, 7), embed_dims=(64, 128, 320, 512), head_dim=32),
         'large_ls': dict(depths=(5, 10, 24, 7), embed_dims=(128, 192, 448, 640), head_dim=64, layer_scale=1e-6,
                          local_layer_scale=True),
-        # The light ("hourglass") models of the journal version: overlapping conv stem, FFN ratio 3, and
-        # token-pruning attention blocks with a class token in stages 3-4.
-        'xxs': dict(depths=(2, 5, 8, 2), embed_dims=(56, 112, 224, 448), head_dim=28, mlp_ratio=3, hourglass=True),
-        'xs': dict(depths=(3, 5, 9, 3), embed_dims=(64, 128, 256, 512), head_dim=32, mlp_ratio=3, hourglass=True),
+        # The light models of the journal version: overlapping conv stem, FFN ratio 3, and token-pruning
+        # attention blocks with a class token in stages 3-4.
+        'xxs': dict(depths=(2, 5, 8, 2), embed_dims=(56, 112, 224, 448), head_dim=28, mlp_ratio=3, light=True),
+        'xs': dict(depths=(3, 5, 9, 3), embed_dims=(64, 128, 256, 512), head_dim=32, mlp_ratio=3, light=True),
     }
     ndim = 2
     num_stages = 4
     size_divisor = 32
 
     def __init__(self,
-                 arch: Union[str, dict] = 'small',
+                 arch: dict,
+                 patch_embeds: Sequence[nn.Module],
+                 window_sizes: Optional[Sequence[Sequence[Optional[int]]]] = None,
                  in_channels: int = 3,
                  mlp_ratio: Optional[float] = None,
                  drop_path_rate: float = 0.,
@@ -492,14 +498,13 @@ class UniFormerBase(BaseModule):
                  init_cfg: Optional[dict] = None) -> None:
         super().__init__(init_cfg=init_cfg)
         self._warn_if_pretrained_missing()
-        self.arch_settings = self._resolve_arch(arch)
-        depths = self.arch_settings['depths']
-        embed_dims = self.arch_settings['embed_dims']
-        head_dim = self.arch_settings['head_dim']
-        layer_scale = self.arch_settings.get('layer_scale')
+        self.arch = arch
+        depths, embed_dims, head_dim = arch['depths'], arch['embed_dims'], arch['head_dim']
+        layer_scale = arch.get('layer_scale')
+        local_layer_scale = layer_scale if arch.get('local_layer_scale', False) else None
         if mlp_ratio is None:
-            mlp_ratio = self.arch_settings.get('mlp_ratio', 4.)
-        self.hourglass = self.arch_settings.get('hourglass', False)
+            mlp_ratio = arch.get('mlp_ratio', 4.)
+        self.light = arch.get('light', False)
         self.in_channels = in_channels
         self.embed_dims = embed_dims
         self.depths = depths
@@ -513,34 +518,37 @@ class UniFormerBase(BaseModule):
         drop_path_rates = torch.linspace(0, drop_path_rate, sum(depths)).tolist()
         block_index = 0
         for stage, (depth, dim) in enumerate(zip(depths, embed_dims)):
-            in_dim = in_channels if stage == 0 else embed_dims[stage - 1]
-            self.add_module(f'patch_embed{stage + 1}', self._build_patch_embed(stage, in_dim, dim))
+            self.add_module(f'patch_embed{stage + 1}', patch_embeds[stage])
             if dim % head_dim:
                 raise ValueError(f'embed_dims[{stage}]={dim} is not divisible by head_dim={head_dim}')
+            stage_window_sizes = [None] * depth if window_sizes is None else window_sizes[stage]
             blocks = []
-            for index, (window_size, rate) in enumerate(zip(self._stage_window_sizes(stage, depth),
+            for index, (window_size, rate) in enumerate(zip(stage_window_sizes,
                                                             drop_path_rates[block_index:block_index + depth])):
                 if stage < 2:
-                    local_scale = layer_scale if self.arch_settings.get('local_layer_scale', False) else None
-                    blocks.append(LocalBlock(dim, mlp_ratio, rate, self.ndim, local_scale))
-                elif self.hourglass:
-                    # Stage 3 starts with one block over all tokens, which sets the scores; then half attend.
+                    block = LocalBlock(dim=dim, mlp_ratio=mlp_ratio, drop_path=rate, layer_scale=local_layer_scale,
+                                       ndim=self.ndim)
+                elif self.light:
+                    # Stage 3 starts with one block over all tokens, whose attention alone sets the scores; in
+                    # every later block half attend, and the scores blend half old, half new.
                     ratio = 1. if stage == 2 and index == 0 else .5
-                    blocks.append(
-                        TokenPruningBlock(dim, dim // head_dim, mlp_ratio, rate, ratio, ratio,
-                                          stage == 2 and index == depth - 1, layer_scale, self.ndim))
+                    block = TokenPruningBlock(dim=dim, num_heads=dim // head_dim, mlp_ratio=mlp_ratio, drop_path=rate,
+                                              layer_scale=layer_scale, ndim=self.ndim, keep_ratio=ratio,
+                                              trade_off=ratio, pool_scores=stage == 2 and index == depth - 1)
                 else:
-                    blocks.append(
-                        AttentionBlock(dim, dim // head_dim, mlp_ratio, rate, window_size, layer_scale, self.ndim))
+                    block = AttentionBlock(dim=dim, num_heads=dim // head_dim, mlp_ratio=mlp_ratio, drop_path=rate,
+                                           layer_scale=layer_scale, ndim=self.ndim, window_size=window_size)
+                blocks.append(block)
             self.add_module(f'blocks{stage + 1}', nn.ModuleList(blocks))
             block_index += depth
-        if self.hourglass:
+        if self.light:
             self.cls_token = nn.Parameter(torch.zeros(1, 1, embed_dims[2]))
             self.cls_upsample = nn.Linear(embed_dims[2], embed_dims[3])
         self.apply(self._init_linear_and_norm)
 
     @classmethod
     def _resolve_arch(cls, arch: Union[str, dict]) -> dict:
+        """``arch`` as a dict: a copy of its ``arch_zoo`` entry, or the dict checked, with tuples for lists."""
         if isinstance(arch, str):
             if arch not in cls.arch_zoo:
                 raise ValueError(f'unknown arch {arch!r}; expected one of {sorted(cls.arch_zoo)} or a dict '
@@ -549,7 +557,7 @@ class UniFormerBase(BaseModule):
         if not isinstance(arch, dict):
             raise TypeError(f'arch must be a str or a dict, got {type(arch).__name__}')
         required = {'depths', 'embed_dims', 'head_dim'}
-        optional = {'conv_stem', 'layer_scale', 'local_layer_scale', 'mlp_ratio', 'hourglass'}
+        optional = {'conv_stem', 'layer_scale', 'local_layer_scale', 'mlp_ratio', 'light'}
         if not required <= arch.keys() or not arch.keys() <= required | optional:
             raise ValueError(f'an arch dict needs keys {sorted(required)} (optional: {sorted(optional)}), '
                              f'got {sorted(arch)}')
@@ -570,12 +578,19 @@ class UniFormerBase(BaseModule):
                              f'(like the official checkpoint_num), got {with_cp}')
         return tuple(min(n, depth) for n, depth in zip(with_cp, depths))
 
-    def _build_patch_embed(self, stage: int, in_dim: int, dim: int) -> nn.Module:
-        raise NotImplementedError
+    @staticmethod
+    def _embedding_widths(arch: dict, in_channels: int) -> List[Tuple[int, int]]:
+        """Input and output channels of each stage's patch embedding."""
+        embed_dims = arch['embed_dims']
+        return list(zip((in_channels, *embed_dims[:-1]), embed_dims))
 
-    def _stage_window_sizes(self, stage: int, depth: int) -> List[Optional[int]]:
-        """Window size of each block of a stage (None: global attention or a local block)."""
-        return [None] * depth
+    @staticmethod
+    def _check_light_options(arch: dict, with_cls_token: bool, runs_last_stage: bool) -> None:
+        """Refuses ``with_cls_token`` where there is no final class token to return."""
+        if with_cls_token and not arch.get('light', False):
+            raise ValueError('with_cls_token needs a light arch (xxs, xs): the others have no class token')
+        if with_cls_token and not runs_last_stage:
+            raise ValueError('with_cls_token returns the class token of stage 4, so the last stage must run')
 
     @staticmethod
     def _init_linear_and_norm(module: nn.Module) -> None:
@@ -632,12 +647,6 @@ class UniFormerBase(BaseModule):
         """Turns a released state dict into this backbone's layout before strict loading."""
         return state_dict
 
-    def _check_light_options(self, with_cls_token: bool, runs_last_stage: bool) -> None:
-        if with_cls_token and not self.hourglass:
-            raise ValueError('with_cls_token needs a light arch (xxs, xs): the others have no class token')
-        if with_cls_token and not runs_last_stage:
-            raise ValueError('with_cls_token returns the class token of stage 4, so the last stage must run')
-
     def _prepare_input(self, x: torch.Tensor) -> torch.Tensor:
         """Checks the input layout and zero-pads height and width on the bottom/right to multiples of 32."""
         self._check_input(x)
@@ -663,11 +672,11 @@ class UniFormerBase(BaseModule):
         cls_token = scores = None
         for stage in range(max(out_stages) + 1):
             x = getattr(self, f'patch_embed{stage + 1}')(x)
-            if self.hourglass and stage == 2:
+            if self.light and stage == 2:
                 # A copy rather than an expanded view: under no_grad a view of the parameter still requires grad
                 # without a grad_fn, which module hooks (FLOP counters) refuse.
                 cls_token = self.cls_token.repeat(x.shape[0], 1, 1)
-            elif self.hourglass and stage == 3:
+            elif self.light and stage == 3:
                 cls_token = self.cls_upsample(cls_token)
             num_checkpointed = self.checkpointed_blocks[stage] if torch.is_grad_enabled() else 0
             for index, block in enumerate(getattr(self, f'blocks{stage + 1}')):
@@ -709,7 +718,7 @@ class UniFormerBase(BaseModule):
             if stage > 1:
                 modules.append(getattr(self, f'patch_embed{stage}'))
             modules.append(getattr(self, f'blocks{stage}'))
-        if self.hourglass and self.frozen_stages >= 4:
+        if self.light and self.frozen_stages >= 4:
             modules.append(self.cls_upsample)
         return modules
 
@@ -718,7 +727,7 @@ class UniFormerBase(BaseModule):
             module.eval()
             for param in module.parameters():
                 param.requires_grad = False
-        if self.hourglass and self.frozen_stages >= 3:
+        if self.light and self.frozen_stages >= 3:
             self.cls_token.requires_grad = False
 
     def train(self, mode: bool = True) -> 'UniFormerBase':
@@ -757,7 +766,7 @@ class UniFormer2D(UniFormerBase):
             release's 'small_dim32', 'base_dim32' and 'large_ls', the light 'xxs' and 'xs', or a dict with keys
             ``depths``, ``embed_dims``, ``head_dim`` and optionally ``conv_stem`` (bool), ``layer_scale``
             (initial value, float), ``local_layer_scale`` (bool: layer scale in the local blocks too),
-            ``mlp_ratio`` and ``hourglass`` (bool: the light models' stem and token-pruning stages 3-4).
+            ``mlp_ratio`` and ``light`` (bool: the light models' stem and token-pruning stages 3-4).
             Defaults to 'small'.
         in_channels (int): Input channels. Defaults to 3.
         attn_mode (str): Attention of stage 3: 'global', 'window' (every block inside windows) or 'hybrid'
@@ -812,35 +821,57 @@ class UniFormer2D(UniFormerBase):
         if out_norm == 'batch' and out_indices != (self.num_stages - 1, ):
             raise ValueError(f"out_norm='batch' normalises the last stage only, as the ImageNet classifier does; "
                              f'it needs out_indices=({self.num_stages - 1}, ), got {out_indices}')
+        arch = self._resolve_arch(arch)
+        self._check_light_options(arch, with_cls_token, runs_last_stage=max(out_indices) == self.num_stages - 1)
+        if arch.get('light', False) and attn_mode != 'global':
+            raise ValueError("the light arch attends with token pruning; attn_mode must be 'global', "
+                             f'got {attn_mode!r}')
+        super().__init__(
+            arch=arch,
+            patch_embeds=self._patch_embeds(arch, in_channels),
+            window_sizes=self._window_sizes(arch['depths'], attn_mode, window_size),
+            in_channels=in_channels,
+            mlp_ratio=mlp_ratio,
+            drop_path_rate=drop_path_rate,
+            frozen_stages=frozen_stages,
+            norm_eval=norm_eval,
+            with_cp=with_cp,
+            init_cfg=init_cfg)
         self.attn_mode = attn_mode
         self.window_size = window_size
         self.out_indices = out_indices
         self.out_norm = out_norm
         self.with_cls_token = with_cls_token
-        super().__init__(arch, in_channels, mlp_ratio, drop_path_rate, frozen_stages, norm_eval, with_cp,
-                         init_cfg)
-        self._check_light_options(with_cls_token, max(out_indices) == self.num_stages - 1)
-        if self.hourglass and attn_mode != 'global':
-            raise ValueError("the light arch attends with token pruning; attn_mode must be 'global', "
-                             f'got {attn_mode!r}')
         if out_norm == 'batch':
             self.norm = nn.BatchNorm2d(self.embed_dims[-1])
         else:
             for stage in out_indices:
-                self.add_module(f'norm{stage + 1}', nn.LayerNorm(self.embed_dims[stage], eps=_TOKEN_NORM_EPS))
+                self.add_module(f'norm{stage + 1}',
+                                ChannelsFirstLayerNorm(self.embed_dims[stage], eps=_TOKEN_NORM_EPS))
         self._freeze_stages()
 
-    def _build_patch_embed(self, stage: int, in_dim: int, dim: int) -> nn.Module:
-        if self.arch_settings.get('conv_stem', False) or (self.hourglass and stage == 0):
-            return ConvPatchEmbed(in_dim, dim, stem=stage == 0)
-        return PatchEmbed(in_dim, dim, kernel_size=4 if stage == 0 else 2)
+    @classmethod
+    def _patch_embeds(cls, arch: dict, in_channels: int) -> List[nn.Module]:
+        """Overlapping convolutional embeddings with ``conv_stem`` (the light archs: in the stem only), else
+        non-overlapping 4x4 patches, then 2x2."""
+        embeds = []
+        for stage, (in_dim, dim) in enumerate(cls._embedding_widths(arch, in_channels)):
+            if arch.get('conv_stem', False) or (arch.get('light', False) and stage == 0):
+                embeds.append(ConvPatchEmbed(in_dim, dim, stem=stage == 0))
+            else:
+                embeds.append(PatchEmbed(in_dim, dim, kernel_size=4 if stage == 0 else 2))
+        return embeds
 
-    def _stage_window_sizes(self, stage: int, depth: int) -> List[Optional[int]]:
-        if stage != 2 or self.attn_mode == 'global':
-            return [None] * depth
-        if self.attn_mode == 'window':
-            return [self.window_size] * depth
-        return [None if (i + 1) % 4 == 0 else self.window_size for i in range(depth)]
+    @staticmethod
+    def _window_sizes(depths: Sequence[int], attn_mode: str, window_size: int) -> List[List[Optional[int]]]:
+        """Per stage, the window size of each block (None: global attention or a local block); only stage 3 has
+        windows."""
+        sizes = [[None] * depth for depth in depths]
+        if attn_mode == 'window':
+            sizes[2] = [window_size] * depths[2]
+        elif attn_mode == 'hybrid':
+            sizes[2] = [None if (i + 1) % 4 == 0 else window_size for i in range(depths[2])]
+        return sizes
 
     def _frozen_modules(self) -> List[nn.Module]:
         modules = super()._frozen_modules()
@@ -879,7 +910,7 @@ class UniFormer2D(UniFormerBase):
         if self.out_norm == 'batch':
             outs = [self.norm(maps[self.num_stages - 1])]
         else:
-            outs = [_layer_norm_channels(getattr(self, f'norm{stage + 1}'), maps[stage]) for stage in self.out_indices]
+            outs = [getattr(self, f'norm{stage + 1}')(maps[stage]) for stage in self.out_indices]
         if self.with_cls_token:
             outs.append(cls_token[:, 0])
         return tuple(outs)
@@ -901,7 +932,7 @@ class UniFormer3D(UniFormerBase):
     Args:
         arch (str | dict): 'small', 'base', 'xxs', 'xs', 'xxs_ls', or a dict with keys ``depths``,
             ``embed_dims``, ``head_dim`` (and optionally ``layer_scale``, ``local_layer_scale``, ``mlp_ratio``,
-            ``hourglass``). Defaults to 'small'.
+            ``light``). Defaults to 'small'.
         in_channels (int): Input channels. Defaults to 3.
         with_cls_token (bool): Light archs: also return the final (B, C) class token. Defaults to False.
         mlp_ratio (float, optional): FFN hidden width relative to the block width. Defaults to the arch's: 4,
@@ -938,22 +969,39 @@ class UniFormer3D(UniFormerBase):
                  init_cfg: Optional[dict] = None) -> None:
         if inflate not in self.inflate_modes:
             raise ValueError(f'unknown inflate {inflate!r}; expected one of {self.inflate_modes}')
+        arch = self._resolve_arch(arch)
+        self._check_light_options(arch, with_cls_token, runs_last_stage=True)
+        super().__init__(
+            arch=arch,
+            patch_embeds=self._patch_embeds(arch, in_channels),
+            in_channels=in_channels,
+            mlp_ratio=mlp_ratio,
+            drop_path_rate=drop_path_rate,
+            frozen_stages=frozen_stages,
+            norm_eval=norm_eval,
+            with_cp=with_cp,
+            init_cfg=init_cfg)
         self.inflate = inflate
         self.with_cls_token = with_cls_token
-        super().__init__(arch, in_channels, mlp_ratio, drop_path_rate, frozen_stages, norm_eval, with_cp,
-                         init_cfg)
-        self._check_light_options(with_cls_token, runs_last_stage=True)
         self.norm = nn.BatchNorm3d(self.embed_dims[-1])
         self._freeze_stages()
 
-    def _build_patch_embed(self, stage: int, in_dim: int, dim: int) -> nn.Module:
-        if self.arch_settings.get('conv_stem', False):
+    @classmethod
+    def _patch_embeds(cls, arch: dict, in_channels: int) -> List[nn.Module]:
+        """The stem (the light archs' two convolutions, else 3x4x4 patches with stride 2x4x4), then 1x2x2
+        patches."""
+        if arch.get('conv_stem', False):
             raise ValueError('the overlapping conv stem (conv_stem) exists for UniFormer2D only')
-        if self.hourglass and stage == 0:
-            return ConvPatchEmbed(in_dim, dim, stem=True, ndim=3)
-        if stage == 0:
-            return PatchEmbed(in_dim, dim, kernel_size=(3, 4, 4), stride=(2, 4, 4), padding=(1, 0, 0), ndim=3)
-        return PatchEmbed(in_dim, dim, kernel_size=(1, 2, 2), ndim=3)
+        embeds = []
+        for stage, (in_dim, dim) in enumerate(cls._embedding_widths(arch, in_channels)):
+            if stage == 0 and arch.get('light', False):
+                embeds.append(ConvPatchEmbed(in_dim, dim, stem=True, ndim=3))
+            elif stage == 0:
+                embeds.append(
+                    PatchEmbed(in_dim, dim, kernel_size=(3, 4, 4), stride=(2, 4, 4), padding=(1, 0, 0), ndim=3))
+            else:
+                embeds.append(PatchEmbed(in_dim, dim, kernel_size=(1, 2, 2), ndim=3))
+        return embeds
 
     def _frozen_modules(self) -> List[nn.Module]:
         modules = super()._frozen_modules()

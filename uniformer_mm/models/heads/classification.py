@@ -57,7 +57,7 @@ class TokenLabelingClsHead(ClsHead):
 
 @MODELS.register_module()
 class UniFormerLightClsHead(ClsHead):
-    """The two classifiers of the light (hourglass) ImageNet models: one on the pooled last map, one on the
+    """The two classifiers of the light ImageNet models: one on the pooled last map, one on the
     class token of the token-pruning stages.
 
     Takes ``UniFormer2D(arch='xxs' | 'xs', out_norm='batch', with_cls_token=True)``'s outputs, the (B, C, H, W)

@@ -1,4 +1,4 @@
-"""mmaction2 head of the light (hourglass) UniFormer video models."""
+"""mmaction2 head of the light UniFormer video models."""
 from typing import Tuple
 
 import torch
