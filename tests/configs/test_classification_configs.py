@@ -143,7 +143,7 @@ def test_config_builds_the_published_model(config):
     model = build_model_from_config(cfg)
     assert type(model).__name__ == 'ImageClassifier'
     assert isinstance(model.backbone, UniFormer2D)
-    assert model.backbone.arch_settings == UniFormer2D.arch_zoo[arch]
+    assert model.backbone.arch == UniFormer2D.arch_zoo[arch]
     head = model.head
     assert head.num_classes == 1000
     params = sum(p.numel() for p in model.parameters())

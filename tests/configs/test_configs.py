@@ -26,7 +26,7 @@ def test_maskrcnn_config_builds_the_reference_recipe(config):
     cfg, model = build_detector(config)
     backbone = model.backbone
     assert isinstance(backbone, UniFormer2D)
-    assert (backbone.arch_settings['depths'], backbone.attn_mode, backbone.window_size) == ((3, 4, 8, 3), 'hybrid', 14)
+    assert (backbone.arch['depths'], backbone.attn_mode, backbone.window_size) == ((3, 4, 8, 3), 'hybrid', 14)
     assert backbone.checkpointed_blocks == (0, 0, 8, 0)
     assert backbone.init_cfg == dict(type='Pretrained', checkpoint='uniformer_small_in1k')
     assert cfg.optim_wrapper.optimizer.type == 'AdamW' and cfg.optim_wrapper.optimizer.lr == 1e-4

@@ -58,7 +58,7 @@ def test_config_builds_the_published_model(config):
     model = build_model_from_config(cfg)
     backbone = model.backbone
     assert isinstance(backbone, UniFormer2D)
-    assert backbone.arch_settings['depths'] == DEPTHS[arch]
+    assert backbone.arch['depths'] == DEPTHS[arch]
     window_size = 32 if '-w32' in config or '-h32' in config else 14
     assert (backbone.attn_mode, backbone.window_size) == (attn_mode, window_size)
     assert cfg.model.backbone.drop_path_rate == drop_path_rate
@@ -159,7 +159,7 @@ def test_light_config_builds_the_release_model(config):
     cfg = Config.fromfile(str(ROOT / 'configs' / config))
     model = build_model_from_config(cfg)
     backbone = model.backbone
-    assert backbone.arch_settings == UniFormer2D.arch_zoo[arch] and backbone.attn_mode == 'global'
+    assert backbone.arch == UniFormer2D.arch_zoo[arch] and backbone.attn_mode == 'global'
     assert cfg.model.backbone.drop_path_rate == drop_path_rate and backbone.checkpointed_blocks == (0, 0, 0, 0)
     assert backbone.init_cfg == dict(type='Pretrained', checkpoint=f'uniformer_{arch}_224_in1k')
     assert cfg.model.neck.in_channels == list(backbone.embed_dims)

@@ -109,7 +109,7 @@ def test_light_config_builds_the_release_model(name):
     from mmaction.registry import MODELS
     with DefaultScope.overwrite_default_scope('mmaction'):
         model = MODELS.build(cfg.model)
-    assert model.backbone.arch_settings == UniFormer3D.arch_zoo[arch] and model.backbone.with_cls_token
+    assert model.backbone.arch == UniFormer3D.arch_zoo[arch] and model.backbone.with_cls_token
     assert type(model.cls_head).__name__ == 'UniFormerLightHead' and model.cls_head.cls_weight == 0.5
     assert sum(p.numel() for p in model.parameters()) == params
     assert (cfg.model.backbone.drop_path_rate, cfg.model.backbone.init_cfg.checkpoint) == (drop_path, pretrained)
