@@ -1,8 +1,14 @@
-# UniFormer-B 32x4 on Kinetics-400 (82.9 top-1 published): the UniFormer-S 32x4 recipe with the base model
-# and its ImageNet-1K checkpoint. Testing views: 1 crop x 4 clips.
-_base_ = './uniformer3d-s_in1k-pre_8xb8-32x4x1-200e_kinetics400-rgb.py'
+# UniFormer-B on Kinetics-400, 32 frames sampled every 4th, from inflated ImageNet-1K weights: the reference recipe.
+_base_ = './_base_/uniformer3d_8xb8-200e_kinetics400-rgb.py'
 
 # The official ImageNet-1K checkpoint, by its name in uniformer_mm.checkpoint_sources: downloaded from the
 # release's Hugging Face repo on first use (or give a local path).
 pretrained = 'uniformer_base_in1k'
-model = dict(backbone=dict(arch='base', drop_path_rate=0.3, init_cfg=dict(checkpoint=pretrained)))
+model = dict(backbone=dict(arch='base', drop_path_rate=0.3, init_cfg=dict(type='Pretrained', checkpoint=pretrained)))
+
+# The base pipelines with 32 frames, every 4th (training, validation and testing alike).
+train_pipeline, val_pipeline, test_pipeline = (
+    [dict(step, clip_len=32) if step['type'] == 'SampleFrames' else dict(step) for step in pipeline]
+    for pipeline in (_base_.train_pipeline, _base_.val_pipeline, _base_.test_pipeline))
+train_dataloader, val_dataloader, test_dataloader = (
+    dict(dataset=dict(pipeline=pipeline)) for pipeline in (train_pipeline, val_pipeline, test_pipeline))

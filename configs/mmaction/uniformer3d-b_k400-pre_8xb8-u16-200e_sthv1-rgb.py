@@ -1,8 +1,7 @@
-# UniFormer-B with 16 uniformly sampled frames on Something-Something V1, fine-tuned from the
-# official Kinetics-400 16x4 checkpoint (59.1 top-1 published, 3 crops x 1 clip): the UniFormer-S recipe with the base
-# model.
-_base_ = './uniformer3d-s_k400-pre_8xb8-u16-200e_sthv1-rgb.py'
+# UniFormer-B on Something-Something V1 (extracted frames), 16 uniformly sampled frames, fine-tuned from the official
+# Kinetics-400 B 16x4 checkpoint.
+_base_ = './_base_/uniformer3d_8xb8-200e_sthv1-rgb.py'
 
 # The official Kinetics-400 release ({'model_state': ...}); its 400-class head is left unused.
 pretrained = 'checkpoints/uniformer_base_k400_16x4.pth'
-model = dict(backbone=dict(arch='base', drop_path_rate=0.3, init_cfg=dict(checkpoint=pretrained)))
+model = dict(backbone=dict(arch='base', drop_path_rate=0.3, init_cfg=dict(type='Pretrained', checkpoint=pretrained)))

@@ -1,8 +1,12 @@
-# UniFormer-S 16x8 on Kinetics-600 (82.7 top-1 published, 1 crop x 4 clips): the Kinetics-600 16x4 recipe
-# with 16 frames sampled every 8.
-_base_ = './uniformer3d-s_in1k-pre_8xb8-16x4x1-200e_kinetics600-rgb.py'
+# UniFormer-S on Kinetics-600, 16 frames sampled every 8th, from inflated ImageNet-1K weights: the reference recipe.
+_base_ = './_base_/uniformer3d_8xb8-200e_kinetics600-rgb.py'
 
-# The Kinetics-600 16x4 pipelines sampling every 8th frame.
+# The official ImageNet-1K checkpoint, by its name in uniformer_mm.checkpoint_sources: downloaded from the
+# release's Hugging Face repo on first use (or give a local path).
+pretrained = 'uniformer_small_in1k'
+model = dict(backbone=dict(arch='small', drop_path_rate=0.1, init_cfg=dict(type='Pretrained', checkpoint=pretrained)))
+
+# The base pipelines with 16 frames, every 8th (training, validation and testing alike).
 train_pipeline, val_pipeline, test_pipeline = (
     [dict(step, frame_interval=8) if step['type'] == 'SampleFrames' else dict(step) for step in pipeline]
     for pipeline in (_base_.train_pipeline, _base_.val_pipeline, _base_.test_pipeline))

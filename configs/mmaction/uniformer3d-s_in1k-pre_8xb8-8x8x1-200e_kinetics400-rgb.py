@@ -1,8 +1,12 @@
-# UniFormer-S 8x8 on Kinetics-400 (78.4 top-1 published): the 16x4 recipe with this sampling
-# (mmengine replaces lists whole, so the pipelines are re-derived). Testing views: 1 crop x 4 clips.
-_base_ = './uniformer3d-s_in1k-pre_8xb8-16x4x1-200e_kinetics400-rgb.py'
+# UniFormer-S on Kinetics-400, 8 frames sampled every 8th, from inflated ImageNet-1K weights: the reference recipe.
+_base_ = './_base_/uniformer3d_8xb8-200e_kinetics400-rgb.py'
 
-# The 16x4 pipelines with 8 frames, every 8th (training, validation and 4-clip testing alike).
+# The official ImageNet-1K checkpoint, by its name in uniformer_mm.checkpoint_sources: downloaded from the
+# release's Hugging Face repo on first use (or give a local path).
+pretrained = 'uniformer_small_in1k'
+model = dict(backbone=dict(arch='small', drop_path_rate=0.1, init_cfg=dict(type='Pretrained', checkpoint=pretrained)))
+
+# The base pipelines with 8 frames, every 8th (training, validation and testing alike).
 train_pipeline, val_pipeline, test_pipeline = (
     [dict(step, clip_len=8, frame_interval=8) if step['type'] == 'SampleFrames' else dict(step) for step in pipeline]
     for pipeline in (_base_.train_pipeline, _base_.val_pipeline, _base_.test_pipeline))

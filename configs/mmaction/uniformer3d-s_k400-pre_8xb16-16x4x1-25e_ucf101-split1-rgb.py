@@ -1,6 +1,5 @@
-# UniFormer-S 16x4 on UCF101 (split 1), fine-tuned from the official Kinetics-400 16x4 checkpoint
-# (98.3 top-1 published, 3 crops x 5 clips at 224): the Kinetics-400 16x4 recipe with the release's
-# fine-tuning schedule: 128 clips per step (16 per GPU x 8 GPUs), AdamW 5e-5, 5 warm-up epochs + cosine, 25 epochs.
+# UniFormer-S 16x4 on UCF101 (split 1), fine-tuned from the official Kinetics-400 16x4 checkpoint: the HMDB51
+# fine-tuning recipe on UCF101.
 _base_ = './uniformer3d-s_k400-pre_8xb16-16x4x1-25e_hmdb51-split1-rgb.py'
 
 num_classes = 101

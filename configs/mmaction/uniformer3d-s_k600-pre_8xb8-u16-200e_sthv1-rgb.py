@@ -1,8 +1,7 @@
-# UniFormer-S with 16 uniformly sampled frames on Something-Something V1, fine-tuned from the
-# official Kinetics-600 16x4 checkpoint (57.6 top-1 published, 3 crops x 1 clip): the same recipe fine-tuned from the
-# official Kinetics-600 16x4 checkpoint.
-_base_ = './uniformer3d-s_k400-pre_8xb8-u16-200e_sthv1-rgb.py'
+# UniFormer-S on Something-Something V1 (extracted frames), 16 uniformly sampled frames, fine-tuned from the official
+# Kinetics-600 S 16x4 checkpoint.
+_base_ = './_base_/uniformer3d_8xb8-200e_sthv1-rgb.py'
 
-# The official Kinetics-600 16x4 release ({'model_state': ...}); its 600-class head is left unused.
+# The official Kinetics-600 release ({'model_state': ...}); its 600-class head is left unused.
 pretrained = 'checkpoints/uniformer_small_k600_16x4.pth'
-model = dict(backbone=dict(init_cfg=dict(checkpoint=pretrained)))
+model = dict(backbone=dict(arch='small', drop_path_rate=0.1, init_cfg=dict(type='Pretrained', checkpoint=pretrained)))

@@ -1,21 +1,5 @@
-# Light UniFormer-XXS, 16 uniformly sampled frames at 128 px, Kinetics-400: the release's video
-# exp_light/xxs16_128 recipe, the XXS 16x160 one with lr 0.0008 from the ImageNet XXS-128 weights
-# (73.3 top-1 published, 1 crop x 1 clip).
-_base_ = './uniformer3d-xxs_in1k-pre_8xb32-u16-110e_kinetics400-rgb-160px.py'
+# Light UniFormer-XXS, 16 uniformly sampled frames at 128 px, Kinetics-400: the release's video exp_light/xxs16_128
+# recipe.
+_base_ = './_base_/uniformer3d-xxs_8xb32-110e_kinetics400-rgb-128px.py'
 
-pretrained = 'uniformer_xxs_128_in1k'
-frames = 16
-image_size = 128
-model = dict(backbone=dict(arch='xxs', init_cfg=dict(checkpoint=pretrained)))
-train_pipeline = [
-    dict(t, clip_len=frames) if t['type'] == 'UniformSample' else
-    dict(t, scale=(image_size, image_size)) if t['type'] == 'Resize' else t for t in _base_.train_pipeline
-]
-val_pipeline = [
-    dict(t, clip_len=frames) if t['type'] == 'UniformSample' else
-    dict(t, scale=(-1, image_size)) if t['type'] == 'Resize' else
-    dict(t, crop_size=image_size) if t['type'] == 'CenterCrop' else t for t in _base_.val_pipeline
-]
-train_dataloader = dict(dataset=dict(pipeline=train_pipeline))
-val_dataloader = dict(dataset=dict(pipeline=val_pipeline))
-test_dataloader = dict(dataset=dict(pipeline=val_pipeline))
+model = dict(backbone=dict(arch='xxs'))

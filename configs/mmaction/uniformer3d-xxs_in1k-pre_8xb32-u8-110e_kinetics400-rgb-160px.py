@@ -1,27 +1,17 @@
-# Light UniFormer-XXS, 8 uniformly sampled frames at 160 px, Kinetics-400: the release's video
-# exp_light/xxs8_160 recipe, the XXS 16x160 one with lr 0.0004 from the ImageNet XXS-160 weights
-# (71.4 top-1 published, 1 crop x 1 clip).
-_base_ = './uniformer3d-xxs_in1k-pre_8xb32-u16-110e_kinetics400-rgb-160px.py'
+# Light UniFormer-XXS, 8 uniformly sampled frames at 160 px, Kinetics-400: the release's video exp_light/xxs8_160
+# recipe with lr 4e-4.
+_base_ = './_base_/uniformer3d-xxs_8xb32-110e_kinetics400-rgb-160px.py'
 
-pretrained = 'uniformer_xxs_160_in1k'
+model = dict(backbone=dict(arch='xxs'))
+
 frames = 8
-image_size = 160
-model = dict(backbone=dict(arch='xxs', init_cfg=dict(checkpoint=pretrained)))
-train_pipeline = [
-    dict(t, clip_len=frames) if t['type'] == 'UniformSample' else
-    dict(t, scale=(image_size, image_size)) if t['type'] == 'Resize' else t for t in _base_.train_pipeline
-]
-val_pipeline = [
-    dict(t, clip_len=frames) if t['type'] == 'UniformSample' else
-    dict(t, scale=(-1, image_size)) if t['type'] == 'Resize' else
-    dict(t, crop_size=image_size) if t['type'] == 'CenterCrop' else t for t in _base_.val_pipeline
-]
-train_dataloader = dict(dataset=dict(pipeline=train_pipeline))
-val_dataloader = dict(dataset=dict(pipeline=val_pipeline))
-test_dataloader = dict(dataset=dict(pipeline=val_pipeline))
-lr = 0.0004
+train_pipeline, val_pipeline = (
+    [dict(step, clip_len=frames) if step['type'] == 'UniformSample' else step for step in pipeline]
+    for pipeline in (_base_.train_pipeline, _base_.val_pipeline))
+test_pipeline = val_pipeline
+train_dataloader, val_dataloader, test_dataloader = (
+    dict(dataset=dict(pipeline=pipeline)) for pipeline in (train_pipeline, val_pipeline, test_pipeline))
+
+lr = 4e-4
 optim_wrapper = dict(optimizer=dict(lr=lr))
-param_scheduler = [
-    dict(_base_.param_scheduler[0], start_factor=1e-6 / lr),
-    _base_.param_scheduler[1],
-]
+param_scheduler = [dict(_base_.param_scheduler[0], start_factor=1e-6 / lr), _base_.param_scheduler[1]]

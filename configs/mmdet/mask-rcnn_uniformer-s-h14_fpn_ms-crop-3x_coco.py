@@ -1,44 +1,9 @@
-# Mask R-CNN 3x with multi-scale training, UniFormer-S hybrid-14, COCO: the reference recipe
-# (48.2 box AP / 43.4 mask AP published). The 1x recipe with the DETR-style multi-scale / crop
-# augmentation and 36 epochs, learning rate steps at 27 and 33.
-_base_ = './mask-rcnn_uniformer-s-h14_fpn_1x_coco.py'
+# Mask R-CNN 3x with multi-scale training, UniFormer-S with hybrid stage 3 (window 14), COCO: the reference recipe.
+_base_ = './_base_/mask-rcnn_uniformer_fpn_ms-crop-3x_coco.py'
 
-multi_scales = [(480, 1333), (512, 1333), (544, 1333), (576, 1333), (608, 1333), (640, 1333),
-                (672, 1333), (704, 1333), (736, 1333), (768, 1333), (800, 1333)]
-train_pipeline = [
-    dict(type='LoadImageFromFile', backend_args={{_base_.backend_args}}),
-    dict(type='LoadAnnotations', with_bbox=True, with_mask=True),
-    dict(type='RandomFlip', prob=0.5),
-    dict(
-        type='RandomChoice',
-        transforms=[
-            [dict(type='RandomChoiceResize', scales=multi_scales, keep_ratio=True)],
-            [
-                dict(
-                    type='RandomChoiceResize',
-                    scales=[(400, 1333), (500, 1333), (600, 1333)],
-                    keep_ratio=True),
-                dict(
-                    type='RandomCrop',
-                    crop_type='absolute_range',
-                    crop_size=(384, 600),
-                    allow_negative_crop=True),
-                dict(type='RandomChoiceResize', scales=multi_scales, keep_ratio=True),
-            ],
-        ]),
-    dict(type='PackDetInputs'),
-]
-train_dataloader = dict(dataset=dict(pipeline=train_pipeline))
+# The official ImageNet-1K checkpoint, by its name in uniformer_mm.checkpoint_sources: downloaded from the
+# release's Hugging Face repo on first use (or give a local path).
+pretrained = 'uniformer_small_in1k'
 
-max_epochs = 36
-train_cfg = dict(max_epochs=max_epochs)
-param_scheduler = [
-    dict(type='LinearLR', start_factor=0.001, by_epoch=False, begin=0, end=500),
-    dict(
-        type='MultiStepLR',
-        begin=0,
-        end=max_epochs,
-        by_epoch=True,
-        milestones=[27, 33],
-        gamma=0.1),
-]
+model = dict(backbone=dict(arch='small', attn_mode='hybrid', drop_path_rate=0.2, with_cp=(0, 0, 8, 0),
+                           init_cfg=dict(type='Pretrained', checkpoint=pretrained)))

@@ -1,10 +1,10 @@
-# Mask R-CNN 1x, light UniFormer-XXS (token pruning in stages 3-4, pruning active in training and test), COCO:
-# the release's exp_light/mask_rcnn_1x_xxs recipe (42.8 box AP / 39.2 mask AP published): the S-h14 1x recipe
-# (AdamW 1e-4, weight decay 0.05 with none on norms, 12 epochs, 16 images per step) with no stochastic depth,
-# no gradient checkpointing and full precision, as the release ran it.
-_base_ = './mask-rcnn_uniformer-s-h14_fpn_1x_coco.py'
+# Mask R-CNN 1x, light UniFormer-XXS (token pruning in stages 3-4, pruning active in training and test), COCO: the
+# release's exp_light/mask_rcnn_1x_xxs recipe, the S-h14 1x one with no stochastic depth, no gradient checkpointing
+# and full precision, as the release ran it.
+_base_ = './_base_/mask-rcnn_uniformer_fpn_1x_coco.py'
 
 pretrained = 'uniformer_xxs_224_in1k'
+
 model = dict(
     backbone=dict(arch='xxs', attn_mode='global', drop_path_rate=0., with_cp=False,
                   init_cfg=dict(type='Pretrained', checkpoint=pretrained)),

@@ -1,17 +1,12 @@
-# Top-down heatmap pose estimation, UniFormer-B (global stage 3), COCO keypoints 448x320: the
-# reference recipe (77.4 AP published): the UniFormer-S 448x320 recipe with the base model, drop path
-# 0.55, 256 images per step (32 per GPU x 8 GPUs), lr 5e-4.
-_base_ = './td-hm_uniformer-s_8xb64-210e_coco-448x320.py'
+# Top-down heatmap pose estimation, UniFormer-B (global stage 3), COCO keypoints 448x320: the reference recipe, 32
+# images per GPU x 8 GPUs.
+_base_ = './_base_/td-hm_uniformer_coco-448x320.py'
 
 # The official ImageNet-1K checkpoint, by its name in uniformer_mm.checkpoint_sources: downloaded from the
 # release's Hugging Face repo on first use (or give a local path).
 pretrained = 'uniformer_base_in1k'
 
-model = dict(
-    backbone=dict(
-        arch='base',
-        drop_path_rate=0.55,
-        init_cfg=dict(type='Pretrained', checkpoint=pretrained)))
+model = dict(backbone=dict(arch='base', drop_path_rate=0.55, init_cfg=dict(type='Pretrained', checkpoint=pretrained)))
 
 train_dataloader = dict(batch_size=32)
 optim_wrapper = dict(optimizer=dict(lr=5e-4))

@@ -1,8 +1,7 @@
-# UniFormer-L with layer scale in every block (depths 5/10/24/7, widths 128/192/448/640, head_dim 64),
-# token-labeling release: token_labeling/exp/uniformer_large_ls_tl_224/run.sh, the TL S recipe with
-# lr 1.2e-3 and drop path 0.4.
-# Published: 85.6 top-1.
-_base_ = './uniformer-small-tl_8xb128_in1k.py'
+# UniFormer-L with layer scale in every block (depths 5/10/24/7, widths 128/192/448/640, head_dim 64), token-labeling
+# release: token_labeling/exp/uniformer_large_ls_tl_224/run.sh, the TL S recipe with lr 1.2e-3 and drop path 0.4.
+_base_ = './_base_/uniformer-tl_8xb128_in1k.py'
+
 model = dict(backbone=dict(arch='large_ls', drop_path_rate=0.4), head=dict(in_channels=640))
 optim_wrapper = dict(optimizer=dict(lr=1.2e-3))
 param_scheduler = [

@@ -1,4 +1,4 @@
 # UniFormer-S+ (head_dim 32), token-labeling release: token_labeling/exp/uniformer_small_plus_tl_224/run.sh.
-# Published: 83.9 top-1.
-_base_ = './uniformer-small-tl_8xb128_in1k.py'
-model = dict(backbone=dict(arch='small_plus'))
+_base_ = './_base_/uniformer-tl_8xb128_in1k.py'
+
+model = dict(backbone=dict(arch='small_plus', drop_path_rate=0.1))

@@ -1,5 +1,4 @@
 # UniFormer-XS at 192: exp_light/xs_192/run.sh, the XS recipe at 192 px (test: resize to 219, centre crop 192).
-# Published: 81.5 top-1.
 _base_ = './uniformer-xs_8xb512_in1k.py'
 
 image_size = 192

@@ -1,5 +1,4 @@
-# UniFormer-XXS at 128: exp_light/xxs_128/run.sh, the XXS recipe at 128 px (test: resize to
-# 146, centre crop 128). Published: 76.8 top-1.
+# UniFormer-XXS at 128: exp_light/xxs_128/run.sh, the XXS recipe at 128 px (test: resize to 146, centre crop 128).
 _base_ = './uniformer-xxs_8xb512_in1k.py'
 
 image_size = 128

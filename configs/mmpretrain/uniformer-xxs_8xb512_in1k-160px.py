@@ -1,5 +1,4 @@
-# UniFormer-XXS at 160: exp_light/xxs_160/run.sh, the XXS recipe at 160 px (test: resize to
-# 182, centre crop 160). Published: 79.1 top-1.
+# UniFormer-XXS at 160: exp_light/xxs_160/run.sh, the XXS recipe at 160 px (test: resize to 182, centre crop 160).
 _base_ = './uniformer-xxs_8xb512_in1k.py'
 
 image_size = 160

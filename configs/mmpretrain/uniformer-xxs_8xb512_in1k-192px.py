@@ -1,5 +1,4 @@
-# UniFormer-XXS at 192: exp_light/xxs_192/run.sh, the XXS recipe at 192 px (test: resize to
-# 219, centre crop 192). Published: 79.9 top-1.
+# UniFormer-XXS at 192: exp_light/xxs_192/run.sh, the XXS recipe at 192 px (test: resize to 219, centre crop 192).
 _base_ = './uniformer-xxs_8xb512_in1k.py'
 
 image_size = 192

@@ -1,9 +1,9 @@
-# Semantic FPN 80k, UniFormer-B with hybrid stage 3 (window 14), ADE20K 512x512: the reference
-# recipe (47.0 mIoU published).
-_base_ = './fpn_uniformer-s-h14_8xb4-80k_ade20k-512x512.py'
+# Semantic FPN 80k, UniFormer-B with hybrid stage 3 (window 14), ADE20K 512x512: the reference recipe.
+_base_ = './_base_/fpn_uniformer_8xb4-80k_ade20k-512x512.py'
 
 # The official ImageNet-1K checkpoint, by its name in uniformer_mm.checkpoint_sources: downloaded from the
 # release's Hugging Face repo on first use (or give a local path).
 pretrained = 'uniformer_base_in1k'
 
-model = dict(backbone=dict(arch='base', drop_path_rate=0.2, init_cfg=dict(checkpoint=pretrained)))
+model = dict(backbone=dict(arch='base', attn_mode='hybrid', drop_path_rate=0.2,
+                           init_cfg=dict(type='Pretrained', checkpoint=pretrained)))

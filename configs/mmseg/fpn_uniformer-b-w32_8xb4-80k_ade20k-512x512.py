@@ -1,6 +1,11 @@
-# Semantic FPN 80k, UniFormer-B tested with window attention (32x32 windows) in every stage-3 block,
-# ADE20K 512x512: the reference release's globally trained B model evaluated this way (47.0 mIoU
-# published). Evaluate the checkpoint of fpn_uniformer-b_8xb4-80k_ade20k-512x512.py with this config.
-_base_ = './fpn_uniformer-b_8xb4-80k_ade20k-512x512.py'
+# Semantic FPN 80k, UniFormer-B tested with window attention (32x32 windows) in every stage-3 block, ADE20K 512x512:
+# the reference release's globally trained B model evaluated this way. Evaluate the checkpoint of
+# fpn_uniformer-b_8xb4-80k_ade20k-512x512.py with this config.
+_base_ = './_base_/fpn_uniformer_8xb4-80k_ade20k-512x512.py'
 
-model = dict(backbone=dict(attn_mode='window', window_size=32))
+# The official ImageNet-1K checkpoint, by its name in uniformer_mm.checkpoint_sources: downloaded from the
+# release's Hugging Face repo on first use (or give a local path).
+pretrained = 'uniformer_base_in1k'
+
+model = dict(backbone=dict(arch='base', attn_mode='window', window_size=32, drop_path_rate=0.2,
+                           init_cfg=dict(type='Pretrained', checkpoint=pretrained)))

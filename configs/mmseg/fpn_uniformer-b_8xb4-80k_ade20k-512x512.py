@@ -1,5 +1,10 @@
-# Semantic FPN 80k, UniFormer-B with global attention in every stage-3 block, ADE20K 512x512: the
-# reference release's global B model (48.0 mIoU published).
-_base_ = './fpn_uniformer-b-h14_8xb4-80k_ade20k-512x512.py'
+# Semantic FPN 80k, UniFormer-B with global attention in every stage-3 block, ADE20K 512x512: the reference release's
+# global B model.
+_base_ = './_base_/fpn_uniformer_8xb4-80k_ade20k-512x512.py'
 
-model = dict(backbone=dict(attn_mode='global'))
+# The official ImageNet-1K checkpoint, by its name in uniformer_mm.checkpoint_sources: downloaded from the
+# release's Hugging Face repo on first use (or give a local path).
+pretrained = 'uniformer_base_in1k'
+
+model = dict(backbone=dict(arch='base', attn_mode='global', drop_path_rate=0.2,
+                           init_cfg=dict(type='Pretrained', checkpoint=pretrained)))

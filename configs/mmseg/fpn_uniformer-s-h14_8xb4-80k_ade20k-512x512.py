@@ -1,42 +1,9 @@
-# Semantic FPN 80k, UniFormer-S with hybrid stage 3 (window 14), ADE20K 512x512: the reference
-# recipe, which follows PVT (46.3 mIoU published). 32 images per step (4 per GPU x 8 GPUs).
-_base_ = 'mmseg::sem_fpn/fpn_r50_4xb4-160k_ade20k-512x512.py'
-
-custom_imports = dict(imports=['uniformer_mm'], allow_failed_imports=False)
+# Semantic FPN 80k, UniFormer-S with hybrid stage 3 (window 14), ADE20K 512x512: the reference recipe.
+_base_ = './_base_/fpn_uniformer_8xb4-80k_ade20k-512x512.py'
 
 # The official ImageNet-1K checkpoint, by its name in uniformer_mm.checkpoint_sources: downloaded from the
 # release's Hugging Face repo on first use (or give a local path).
 pretrained = 'uniformer_small_in1k'
 
-model = dict(
-    pretrained=None,
-    backbone=dict(
-        _delete_=True,
-        type='UniFormer2D',
-        arch='small',
-        attn_mode='hybrid',
-        window_size=14,
-        drop_path_rate=0.1,
-        out_indices=(0, 1, 2, 3),
-        init_cfg=dict(type='Pretrained', checkpoint=pretrained)),
-    neck=dict(in_channels=[64, 128, 320, 512]))
-
-# AdamW (weight decay 1e-4 on every parameter, as PVT's recipe), 1000 linear warm-up iterations
-# from 0.1x, cosine decay to 1e-8x over 80k iterations.
-max_iters = 80000
-optim_wrapper = dict(
-    _delete_=True,
-    type='OptimWrapper',
-    optimizer=dict(type='AdamW', lr=2e-4, betas=(0.9, 0.999), weight_decay=1e-4))
-param_scheduler = [
-    dict(type='LinearLR', start_factor=0.1, by_epoch=False, begin=0, end=1000),
-    dict(
-        type='CosineAnnealingLR',
-        T_max=max_iters,
-        eta_min_ratio=1e-8,
-        by_epoch=False,
-        begin=0,
-        end=max_iters),
-]
-train_cfg = dict(max_iters=max_iters, val_interval=8000)
-default_hooks = dict(checkpoint=dict(interval=8000))
+model = dict(backbone=dict(arch='small', attn_mode='hybrid', drop_path_rate=0.1,
+                           init_cfg=dict(type='Pretrained', checkpoint=pretrained)))

@@ -1,39 +1,9 @@
-# UperNet 160k, UniFormer-S with hybrid stage 3 (window 14), ADE20K 512x512: the reference recipe
-# (46.9 mIoU single-scale, 48.0 multi-scale published). 16 images per step (2 per GPU x 8 GPUs),
-# auxiliary FCN head on stage 3 with loss weight 0.4.
-_base_ = 'mmseg::upernet/upernet_r50_4xb4-160k_ade20k-512x512.py'
+# UperNet 160k, UniFormer-S with hybrid stage 3 (window 14), ADE20K 512x512: the reference recipe.
+_base_ = './_base_/upernet_uniformer_8xb2-160k_ade20k-512x512.py'
 
-custom_imports = dict(imports=['uniformer_mm'], allow_failed_imports=False)
-
-# The official ImageNet-1K UniFormer-S checkpoint, by its name in uniformer_mm.checkpoint_sources:
-# downloaded from the release's Hugging Face repo on first use (or give a local path).
+# The official ImageNet-1K checkpoint, by its name in uniformer_mm.checkpoint_sources: downloaded from the
+# release's Hugging Face repo on first use (or give a local path).
 pretrained = 'uniformer_small_in1k'
 
-model = dict(
-    # mmseg's segmentor would push a model-level `pretrained` into the backbone's init_cfg.
-    pretrained=None,
-    backbone=dict(
-        _delete_=True,
-        type='UniFormer2D',
-        arch='small',
-        attn_mode='hybrid',
-        window_size=14,
-        drop_path_rate=0.25,
-        out_indices=(0, 1, 2, 3),
-        init_cfg=dict(type='Pretrained', checkpoint=pretrained)),
-    decode_head=dict(in_channels=[64, 128, 320, 512]),
-    auxiliary_head=dict(in_channels=320, in_index=2))
-
-train_dataloader = dict(batch_size=2)
-
-# AdamW without weight decay on any norm, 1500 linear warm-up iterations from 1e-6, then poly
-# (power 1) decay to 0.
-optim_wrapper = dict(
-    _delete_=True,
-    type='OptimWrapper',
-    optimizer=dict(type='AdamW', lr=6e-5, betas=(0.9, 0.999), weight_decay=0.01),
-    paramwise_cfg=dict(custom_keys=dict(norm=dict(decay_mult=0.))))
-param_scheduler = [
-    dict(type='LinearLR', start_factor=1e-6, by_epoch=False, begin=0, end=1500),
-    dict(type='PolyLR', power=1.0, eta_min=0.0, by_epoch=False, begin=1500, end=160000),
-]
+model = dict(backbone=dict(arch='small', attn_mode='hybrid', drop_path_rate=0.25,
+                           init_cfg=dict(type='Pretrained', checkpoint=pretrained)))

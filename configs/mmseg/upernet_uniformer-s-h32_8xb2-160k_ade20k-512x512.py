@@ -1,7 +1,11 @@
-# UperNet 160k, UniFormer-S tested with hybrid stage 3 (window 32, every fourth block global),
-# ADE20K 512x512: the reference release's globally trained S model evaluated in the hybrid pattern
-# (47.0 mIoU single-scale, 48.5 multi-scale published). Evaluate the checkpoint of
+# UperNet 160k, UniFormer-S tested with hybrid stage 3 (window 32, every fourth block global), ADE20K 512x512: the
+# reference release's globally trained S model evaluated this way. Evaluate the checkpoint of
 # upernet_uniformer-s_8xb2-160k_ade20k-512x512.py with this config.
-_base_ = './upernet_uniformer-s_8xb2-160k_ade20k-512x512.py'
+_base_ = './_base_/upernet_uniformer_8xb2-160k_ade20k-512x512.py'
 
-model = dict(backbone=dict(attn_mode='hybrid', window_size=32))
+# The official ImageNet-1K checkpoint, by its name in uniformer_mm.checkpoint_sources: downloaded from the
+# release's Hugging Face repo on first use (or give a local path).
+pretrained = 'uniformer_small_in1k'
+
+model = dict(backbone=dict(arch='small', attn_mode='hybrid', window_size=32, drop_path_rate=0.25,
+                           init_cfg=dict(type='Pretrained', checkpoint=pretrained)))

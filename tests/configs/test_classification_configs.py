@@ -5,8 +5,7 @@ import pytest
 from mmengine.config import Config
 
 from uniformer_mm import UniFormer2D
-
-from harness import build_model_from_config
+from uniformer_mm.apis import build_model_from_config
 
 ROOT = Path(__file__).resolve().parents[2]
 CONFIG_DIR = ROOT / 'configs' / 'mmpretrain'

@@ -7,7 +7,7 @@ that a config leaves alone are not pinned, so a new mmdet or mmseg release does 
 
 Regenerate entries only for an intended change of meaning, or to add a new config:
 ``python tests/configs/test_config_merge.py --write [CONFIG ...]`` (paths relative to the repository root; no
-paths rewrites every entry).
+paths rewrites every entry; entries of configs that no longer exist are dropped).
 """
 import functools
 import json
@@ -136,7 +136,9 @@ def test_merged_config_is_unchanged(config):
 if __name__ == '__main__':
     if sys.argv[1:2] != ['--write']:
         sys.exit(__doc__)
-    snapshot = load_snapshot() if sys.argv[2:] and SNAPSHOT.is_file() else {}
-    snapshot.update({config: overrides(config) for config in sys.argv[2:] or config_files()})
+    configs = config_files()
+    # Entries of configs that no longer exist go; the others keep their pinned content unless named.
+    snapshot = {config: pinned for config, pinned in load_snapshot().items() if config in configs}
+    snapshot.update({config: overrides(config) for config in sys.argv[2:] or configs})
     SNAPSHOT.write_text(json.dumps(snapshot, indent=1, sort_keys=True) + '\n')
     print(f'wrote {SNAPSHOT.relative_to(ROOT)} ({len(snapshot)} configs)')

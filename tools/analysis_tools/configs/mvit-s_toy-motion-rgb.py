@@ -1,6 +1,6 @@
 # mmaction2's MViTv2-S on the toy direction-of-motion clips, with the data and schedule of the UniFormer3D toy
 # run, for the side-by-side table (tools/analysis_tools/benchmark_video.py).
-_base_ = './uniformer3d-s_toy-motion-rgb.py'
+_base_ = '../../../configs/mmaction/toy/uniformer3d-s_toy-motion-rgb.py'
 
 model = dict(
     backbone=dict(_delete_=True, type='MViT', arch='small', spatial_size=64, temporal_size=16, drop_path_rate=0.2),

@@ -1,6 +1,6 @@
 # mmaction2's TimeSformer (ViT-B, divided space-time attention) on the toy direction-of-motion clips, with the
 # data and schedule of the UniFormer3D toy run, for the side-by-side table (tools/analysis_tools/benchmark_video.py).
-_base_ = './uniformer3d-s_toy-motion-rgb.py'
+_base_ = '../../../configs/mmaction/toy/uniformer3d-s_toy-motion-rgb.py'
 
 model = dict(
     backbone=dict(

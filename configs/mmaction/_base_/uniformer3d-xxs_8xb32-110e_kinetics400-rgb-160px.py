@@ -1,0 +1,109 @@
+# Light UniFormer-XXS (token pruning in stages 3-4) on Kinetics-400 at 160 px from the inflated ImageNet-1K XXS
+# weights of that size: the release's video exp_light/xxs*_160 recipe, as its 16-frame run: 8 GPUs x 32 clips, AdamW
+# 8e-4 with weight decay 0.1 (none on norms and biases), 10 warm-up epochs from 1e-6 then cosine to 1e-6 over 110
+# epochs, drop path 0.05, gradient clipping 20, mixup 0.8 / cutmix 1.0, label smoothing 0.1, mixed precision (the
+# attention and the token ranking run in float32 regardless); uniformly sampled frames, tested 1 crop x 1 clip. Two
+# classifiers (pooled map, class token), half the loss each; the pooled one at test. Not reproduced: the release's
+# repeated augmentation (2 samples per video), RandAugment and random erasing. Each config sets the backbone's arch,
+# the number of frames where it differs from 16, and the learning rate where the release's run changes it.
+_base_ = 'mmaction::_base_/default_runtime.py'
+
+custom_imports = dict(imports=['uniformer_mm', 'uniformer_mm.models.heads.recognition'], allow_failed_imports=False)
+
+pretrained = 'uniformer_xxs_160_in1k'
+num_classes = 400
+
+model = dict(
+    type='Recognizer3D',
+    backbone=dict(
+        type='UniFormer3D',
+        with_cls_token=True,
+        drop_path_rate=0.05,
+        inflate='avg',
+        init_cfg=dict(type='Pretrained', checkpoint=pretrained)),
+    cls_head=dict(
+        type='UniFormerLightHead', in_channels=448, num_classes=num_classes, label_smooth_eps=0.1,
+        average_clips='prob'),
+    data_preprocessor=dict(
+        type='ActionDataPreprocessor',
+        mean=[114.75, 114.75, 114.75],
+        std=[57.375, 57.375, 57.375],
+        format_shape='NCTHW',
+        blending=dict(
+            type='RandomBatchAugment',
+            augments=[
+                dict(type='MixupBlending', alpha=0.8, num_classes=num_classes),
+                dict(type='CutmixBlending', alpha=1.0, num_classes=num_classes)
+            ])))
+
+dataset_type = 'VideoDataset'
+data_root = 'data/kinetics400/videos_train'
+data_root_val = 'data/kinetics400/videos_val'
+ann_file_train = 'data/kinetics400/kinetics400_train_list_videos.txt'
+ann_file_val = 'data/kinetics400/kinetics400_val_list_videos.txt'
+
+frames = 16
+image_size = 160
+train_pipeline = [
+    dict(type='DecordInit'),
+    dict(type='UniformSample', clip_len=frames),
+    dict(type='DecordDecode'),
+    dict(type='RandomResizedCrop', area_range=(0.08, 1.0), aspect_ratio_range=(0.75, 1.3333)),
+    dict(type='Resize', scale=(image_size, image_size), keep_ratio=False),
+    dict(type='Flip', flip_ratio=0.5),
+    dict(type='FormatShape', input_format='NCTHW'),
+    dict(type='PackActionInputs')
+]
+val_pipeline = [
+    dict(type='DecordInit'),
+    dict(type='UniformSample', clip_len=frames, test_mode=True),
+    dict(type='DecordDecode'),
+    dict(type='Resize', scale=(-1, image_size)),
+    dict(type='CenterCrop', crop_size=image_size),
+    dict(type='FormatShape', input_format='NCTHW'),
+    dict(type='PackActionInputs')
+]
+# Testing views: 1 crop x 1 clip, the validation pipeline.
+test_pipeline = val_pipeline
+
+train_dataloader = dict(
+    batch_size=32,
+    num_workers=8,
+    persistent_workers=True,
+    sampler=dict(type='DefaultSampler', shuffle=True),
+    dataset=dict(
+        type=dataset_type, ann_file=ann_file_train, data_prefix=dict(video=data_root), pipeline=train_pipeline))
+# Validation: the training loader's batch size and workers, unshuffled, on the validation videos.
+val_dataloader = dict(
+    train_dataloader,
+    sampler=dict(type='DefaultSampler', shuffle=False),
+    dataset=dict(train_dataloader['dataset'], ann_file=ann_file_val, data_prefix=dict(video=data_root_val),
+                 pipeline=val_pipeline, test_mode=True))
+# Testing: the validation loader, one video per batch.
+test_dataloader = dict(val_dataloader, batch_size=1, dataset=dict(val_dataloader['dataset'], pipeline=test_pipeline))
+
+val_evaluator = dict(type='AccMetric')
+test_evaluator = val_evaluator
+
+lr = 8e-4
+max_epochs = 110
+warmup_epochs = 10
+train_cfg = dict(type='EpochBasedTrainLoop', max_epochs=max_epochs, val_begin=1, val_interval=10)
+val_cfg = dict(type='ValLoop')
+test_cfg = dict(type='TestLoop')
+
+optim_wrapper = dict(
+    type='AmpOptimWrapper',
+    optimizer=dict(type='AdamW', lr=lr, betas=(0.9, 0.999), weight_decay=0.1),
+    paramwise_cfg=dict(norm_decay_mult=0., bias_decay_mult=0.),
+    clip_grad=dict(max_norm=20))
+param_scheduler = [
+    dict(type='LinearLR', start_factor=1e-6 / lr, by_epoch=True, begin=0, end=warmup_epochs,
+         convert_to_iter_based=True),
+    dict(type='CosineAnnealingLR', T_max=max_epochs - warmup_epochs, eta_min=1e-6, by_epoch=True,
+         begin=warmup_epochs, end=max_epochs, convert_to_iter_based=True)
+]
+
+default_hooks = dict(checkpoint=dict(interval=10, max_keep_ckpts=3))
+# The release trained with 8 GPUs x 32 clips.
+auto_scale_lr = dict(enable=False, base_batch_size=256)
