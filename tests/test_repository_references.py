@@ -6,8 +6,9 @@ space, quote, backtick, bracket or line start (so ``../mmdeploy/tools/deploy.py`
 other repositories' paths, are not), followed by ``/``-separated names of ``[\\w.+-]`` characters. It names a file
 when its last name ends in an extension of ``EXTENSIONS``, a folder when it ends in ``/`` or its last name has no
 extension (a glob or template such as ``configs/*/metafile.yml`` names its leading folder); other extensions
-(``.pth``, ``.onnx``: outputs) are not checked. A module reference is a dotted ``uniformer_mm.a.b`` name: its longest
-prefix that is a module of the package must exist, and the rest must be a name that module's source has.
+(``.pth``, ``.onnx``: outputs) are not checked. A module reference is a dotted name such as
+``uniformer_mm.<module>.<name>``: its longest prefix that is a module of the package must exist, and the rest must be
+a name that module's source has.
 
 CHANGELOG.md is left out: its entries describe the tree as it was at each release, and name paths since moved.
 ``ELSEWHERE`` lists the few paths the documents name that are not meant to be in this repository.
@@ -73,7 +74,7 @@ def checked_paths(text: str) -> List[str]:
 
 
 def module_exists(dotted: str) -> bool:
-    """Whether ``uniformer_mm.a.b`` is a module of the package, or a name its longest module prefix has."""
+    """Whether ``uniformer_mm.<module>.<name>`` is a module of the package, or a name its longest module prefix has."""
     parts = dotted.split('.')
     for end in range(len(parts), 0, -1):
         base = ROOT.joinpath(*parts[:end])
