@@ -10,16 +10,21 @@ Example:
 import argparse
 import time
 import warnings
+from pathlib import Path
 
 import numpy as np
 import torch
 
 from uniformer_mm.apis import add_inference_speed_arguments, speed_up_for_inference
 
+# The default config is the repository's, wherever the demo is run from.
+DEFAULT_CONFIG = Path(__file__).resolve().parents[1] / 'configs' / 'uniformer_maskrcnn.py'
+
 
 def parse_args() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument('config', nargs='?', default='configs/uniformer_maskrcnn.py')
+    parser.add_argument('config', nargs='?', default=str(DEFAULT_CONFIG),
+                        help='an mmdet config (default: configs/uniformer_maskrcnn.py)')
     parser.add_argument('--checkpoint', default=None, help='mmdet checkpoint to load (default: none)')
     parser.add_argument('--size', type=int, nargs=2, default=(800, 1216), metavar=('H', 'W'),
                         help='size of the generated image (default: 800 1216)')
