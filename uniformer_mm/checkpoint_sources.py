@@ -2,10 +2,12 @@
 
 ``RELEASED_CHECKPOINTS`` lists every released checkpoint that a shipped config can use: the ImageNet-1K backbones
 (``init_cfg`` of every config), the Kinetics / Something-Something models, and the COCO, ADE20K and COCO-keypoint
-models. Names are the release's file names without ``.pth``. ``url`` is a direct download (the release's Hugging
-Face repositories, or the OpenMMLab mirrors of mmaction2 and mmpose), ``mirrors`` other direct downloads, and
-``page`` the release's Google Drive page, the only host of many files; Drive pages cannot be downloaded by a
-program, so those files are fetched by hand.
+models, with what loading them needs. Names are the release's file names without ``.pth``. ``url`` is a direct
+download (the release's Hugging Face repositories, or the OpenMMLab mirrors of mmaction2 and mmpose), ``mirrors``
+other direct downloads, and ``page`` the release's Google Drive page, the only host of many files; Drive pages
+cannot be downloaded by a program, so those files are fetched by hand. What a checkpoint was trained on, its
+published metrics and the configs it belongs to are in the metafiles (``configs/*/metafile.yml``), whose ``Weights``
+and ``Converted From: Weights`` name these addresses; docs/checkpoints.md joins the two.
 
 ``init_cfg=dict(type='Pretrained', checkpoint=...)`` of the UniFormer backbones takes a local path, a URL, or a
 name of this table (downloaded once into ``$TORCH_HOME/hub/uniformer_mm``, see :mod:`uniformer_mm.checkpoint_routes`).
@@ -39,20 +41,16 @@ class ReleasedCheckpoint:
 
     Args:
         name (str): The release's file name without ``.pth``.
-        task (str): What it was trained on, with the published metric.
         arch (str): The ``arch`` of ``UniFormer2D`` / ``UniFormer3D`` it loads into.
         head_dim (int): Attention head width (not stored in the checkpoint; picks between archs of one layout).
-        config (str): The shipped config it belongs to, or which configs use it.
         load (str): How it is used: a key of ``LOAD_ROUTES``.
         url (str, optional): Direct download.
         mirrors (tuple[str]): Other direct downloads.
         page (str, optional): The Google Drive page of the reference release.
     """
     name: str
-    task: str
     arch: str
     head_dim: int
-    config: str
     load: str
     url: Optional[str] = None
     mirrors: Tuple[str, ...] = ()
@@ -67,181 +65,110 @@ class ReleasedCheckpoint:
 
 
 def _entries() -> Tuple[ReleasedCheckpoint, ...]:
-    det, seg, pose, video = 'configs/mmdet/', 'configs/mmseg/', 'configs/mmpose/', 'configs/mmaction/'
-    cls = 'configs/mmpretrain/'
+    def imagenet(name, arch, head_dim, drive, url=None, mirrors=()):
+        return ReleasedCheckpoint(name, arch, head_dim, 'init_cfg', url, mirrors, _DRIVE.format(drive))
 
-    def imagenet(name, task, arch, head_dim, config, url=None, mirrors=(), drive=None):
-        return ReleasedCheckpoint(name, task, arch, head_dim, config, 'init_cfg', url, mirrors, _DRIVE.format(drive))
+    def token_labeling(name, arch, head_dim, drive):
+        return ReleasedCheckpoint(name, arch, head_dim, 'imagenet', page=_DRIVE.format(drive))
 
-    def token_labeling(name, task, arch, head_dim, config, drive):
-        return ReleasedCheckpoint(name, task, arch, head_dim, cls + config, 'imagenet', page=_DRIVE.format(drive))
+    def video_model(name, arch, drive, url=None):
+        return ReleasedCheckpoint(name, arch, 64, 'slowfast-video', url, page=_DRIVE.format(drive))
 
-    def video_model(name, task, arch, config, drive, url=None):
-        return ReleasedCheckpoint(name, task, arch, 64, video + config, 'slowfast-video', url,
-                                  page=_DRIVE.format(drive))
+    def mmaction_port(name, arch, url):
+        return ReleasedCheckpoint(name, arch, 64, 'checkpoint', f'{_MMACTION}/{url}')
 
-    def mmaction_port(name, task, arch, config, url):
-        return ReleasedCheckpoint(name, task, arch, 64, video + config, 'checkpoint', f'{_MMACTION}/{url}')
-
-    def openmmlab1(name, task, arch, config, drive, url=None):
-        return ReleasedCheckpoint(name, task, arch, 64, config, 'openmmlab1', url, page=_DRIVE.format(drive))
+    def openmmlab1(name, arch, drive, url=None):
+        return ReleasedCheckpoint(name, arch, 64, 'openmmlab1', url, page=_DRIVE.format(drive))
 
     return (
-        imagenet('uniformer_small_in1k', 'ImageNet-1K 224, 82.9 top-1', 'small', 64,
-                 f'every S config; classifier {cls}uniformer-small_8xb128_in1k.py',
+        imagenet('uniformer_small_in1k', 'small', 64, '1-uepH3Q3BhTmWU6HK-sGAGQC_MpfIiPD',
                  f'{_HF}/uniformer_image/resolve/main/uniformer_small_in1k.pth',
-                 (f'{_MMACTION}/uniformer_small_in1k_20221219-fe0a7ae0.pth', f'{_MMPOSE}/uniformer_small_in1k.pth'),
-                 '1-uepH3Q3BhTmWU6HK-sGAGQC_MpfIiPD'),
-        imagenet('uniformer_small_plus_in1k', 'ImageNet-1K 224, 83.4 top-1', 'small_plus', 32,
-                 f"arch='small_plus'; classifier {cls}uniformer-small-plus_8xb128_in1k.py",
-                 f'{_HF}/uniformer_image/resolve/main/uniformer_small_plus_in1k.pth',
-                 drive='10IN5ULcjz0Ld_lDokkTGOSmRFXLzUkEs'),
-        imagenet('uniformer_small_plus_dim64_in1k', 'ImageNet-1K 224, 83.4 top-1', 'small_plus_dim64', 64,
-                 f"arch='small_plus_dim64'; classifier {cls}uniformer-small-plus-dim64_8xb128_in1k.py",
-                 drive='178ipRvMBKeAP_Fzy6fEr2HQkIQWdgEY6'),
-        imagenet('uniformer_base_in1k', 'ImageNet-1K 224, 83.8 top-1', 'base', 64,
-                 f'every B config; classifier {cls}uniformer-base_8xb128_in1k.py',
+                 (f'{_MMACTION}/uniformer_small_in1k_20221219-fe0a7ae0.pth', f'{_MMPOSE}/uniformer_small_in1k.pth')),
+        imagenet('uniformer_small_plus_in1k', 'small_plus', 32, '10IN5ULcjz0Ld_lDokkTGOSmRFXLzUkEs',
+                 f'{_HF}/uniformer_image/resolve/main/uniformer_small_plus_in1k.pth'),
+        imagenet('uniformer_small_plus_dim64_in1k', 'small_plus_dim64', 64, '178ipRvMBKeAP_Fzy6fEr2HQkIQWdgEY6'),
+        imagenet('uniformer_base_in1k', 'base', 64, '1-wT39QazTGELxgrQIu6J12D3qcla3hui',
                  f'{_HF}/uniformer_image/resolve/main/uniformer_base_in1k.pth',
-                 (f'{_MMACTION}/uniformer_base_in1k_20221219-82c01015.pth', f'{_MMPOSE}/uniformer_base_in1k.pth'),
-                 '1-wT39QazTGELxgrQIu6J12D3qcla3hui'),
-        imagenet('uniformer_base_ls_in1k', 'ImageNet-1K 224, 83.9 top-1', 'base_ls', 64,
-                 f"arch='base_ls'; classifier {cls}uniformer-base-ls_8xb128_in1k.py",
-                 drive='10FnwzMVgGL8bPO3EMZ7oG4vDvqnPoBK5'),
+                 (f'{_MMACTION}/uniformer_base_in1k_20221219-82c01015.pth', f'{_MMPOSE}/uniformer_base_in1k.pth')),
+        imagenet('uniformer_base_ls_in1k', 'base_ls', 64, '10FnwzMVgGL8bPO3EMZ7oG4vDvqnPoBK5'),
         # The light models (Google Drive only), under the names the release's own downstream scripts use.
-        imagenet('uniformer_xxs_128_in1k', 'ImageNet-1K 128, 76.8 top-1', 'xxs', 28,
-                 f'{cls}uniformer-xxs_8xb512_in1k-128px.py', drive='1Cr7uB5hUck1BHioEROWZjfLpYRwg4Zps'),
-        imagenet('uniformer_xxs_160_in1k', 'ImageNet-1K 160, 79.1 top-1', 'xxs', 28,
-                 f'{cls}uniformer-xxs_8xb512_in1k-160px.py', drive='1CsXCzfVFPyM2mY8BA_1fO3q_VBngnF44'),
-        imagenet('uniformer_xxs_192_in1k', 'ImageNet-1K 192, 79.9 top-1', 'xxs', 28,
-                 f'{cls}uniformer-xxs_8xb512_in1k-192px.py', drive='1CjrCEnZCk2aLrN7nVG8vFvu3FAUL4_Y_'),
-        imagenet('uniformer_xxs_224_in1k', 'ImageNet-1K 224, 80.6 top-1', 'xxs', 28,
-                 f'{cls}uniformer-xxs_8xb512_in1k.py; the XXS detection and segmentation configs',
-                 drive='1Cw9r_3c30N-esFI8RFYa6rQXJrr1rAHY'),
-        imagenet('uniformer_xs_192_in1k', 'ImageNet-1K 192, 81.5 top-1', 'xs', 32,
-                 f'{cls}uniformer-xs_8xb512_in1k-192px.py', drive='1Ce2Dk9-k_-sHt5dXp-gfNOEK37Jdcffv'),
-        imagenet('uniformer_xs_224_in1k', 'ImageNet-1K 224, 82.0 top-1', 'xs', 32,
-                 f'{cls}uniformer-xs_8xb512_in1k.py; the XS detection and segmentation configs',
-                 drive='1CwQ91fjuAu3Rhn3zV4vjAmQ8v36AfYPT'),
+        imagenet('uniformer_xxs_128_in1k', 'xxs', 28, '1Cr7uB5hUck1BHioEROWZjfLpYRwg4Zps'),
+        imagenet('uniformer_xxs_160_in1k', 'xxs', 28, '1CsXCzfVFPyM2mY8BA_1fO3q_VBngnF44'),
+        imagenet('uniformer_xxs_192_in1k', 'xxs', 28, '1CjrCEnZCk2aLrN7nVG8vFvu3FAUL4_Y_'),
+        imagenet('uniformer_xxs_224_in1k', 'xxs', 28, '1Cw9r_3c30N-esFI8RFYa6rQXJrr1rAHY'),
+        imagenet('uniformer_xs_192_in1k', 'xs', 32, '1Ce2Dk9-k_-sHt5dXp-gfNOEK37Jdcffv'),
+        imagenet('uniformer_xs_224_in1k', 'xs', 32, '1CwQ91fjuAu3Rhn3zV4vjAmQ8v36AfYPT'),
         # The token-labeling release: Google Drive only; names as the release's users know them (its READMEs
         # give Drive links, not file names).
-        token_labeling('uniformer_small_tl_224', 'ImageNet-1K 224 token labeling, 83.4 top-1', 'small_dim32', 32,
-                       'uniformer-small-tl_8xb128_in1k.py', '16wjfeyqQFZ2x9W91EXf0Py1bfv4Fydfr'),
-        token_labeling('uniformer_small_dim64_tl_224', 'ImageNet-1K 224 token labeling, 83.4 top-1', 'small', 64,
-                       'uniformer-small-dim64-tl_8xb128_in1k.py', '17NC5qqAWCT2gI_jY_cJnFTOqRQTSwsoz'),
-        token_labeling('uniformer_small_plus_tl_224', 'ImageNet-1K 224 token labeling, 83.9 top-1', 'small_plus', 32,
-                       'uniformer-small-plus-tl_8xb128_in1k.py', '16rgtEVEeX3jVTQaiLsojBQP5sRaj_2aZ'),
-        token_labeling('uniformer_small_plus_dim64_tl_224', 'ImageNet-1K 224 token labeling, 83.6 top-1',
-                       'small_plus_dim64', 64, 'uniformer-small-plus-dim64-tl_8xb128_in1k.py',
+        token_labeling('uniformer_small_tl_224', 'small_dim32', 32, '16wjfeyqQFZ2x9W91EXf0Py1bfv4Fydfr'),
+        token_labeling('uniformer_small_dim64_tl_224', 'small', 64, '17NC5qqAWCT2gI_jY_cJnFTOqRQTSwsoz'),
+        token_labeling('uniformer_small_plus_tl_224', 'small_plus', 32, '16rgtEVEeX3jVTQaiLsojBQP5sRaj_2aZ'),
+        token_labeling('uniformer_small_plus_dim64_tl_224', 'small_plus_dim64', 64,
                        '17OfoDWt2_nA0BYN0OuLPpG8mHJDTluQQ'),
-        token_labeling('uniformer_base_tl_224', 'ImageNet-1K 224 token labeling, 85.1 top-1', 'base_dim32', 32,
-                       'uniformer-base-tl_8xb128_in1k.py', '16nsTjawiYZuoCHBRarr58zA7vCFcmQmL'),
-        token_labeling('uniformer_base_dim64_tl_224', 'ImageNet-1K 224 token labeling, 84.8 top-1', 'base', 64,
-                       'uniformer-base-dim64-tl_8xb128_in1k.py', '17MneG9CnZG6zBvXYUr4WUXoTYc4rjJj5'),
-        token_labeling('uniformer_large_ls_tl_224', 'ImageNet-1K 224 token labeling, 85.6 top-1', 'large_ls', 64,
-                       'uniformer-large-ls-tl_8xb128_in1k.py', '173e2qaJhOwbuC_DbNQSH47Oo_04mSfDj'),
-        token_labeling('uniformer_small_tl_384', 'ImageNet-1K 384 token labeling, 84.6 top-1', 'small_dim32', 32,
-                       'uniformer-small-tl_8xb64_in1k-384px.py', '16p4CXzuXC5J4_SJK67dsvnc8gTKmtKN1'),
-        token_labeling('uniformer_small_plus_tl_384', 'ImageNet-1K 384 token labeling, 84.9 top-1', 'small_plus', 32,
-                       'uniformer-small-plus-tl_8xb64_in1k-384px.py', '16wJT87vTc43Dt1q2sXrxZRUuEdrNdFdk'),
-        token_labeling('uniformer_base_tl_384', 'ImageNet-1K 384 token labeling, 86.0 top-1', 'base_dim32', 32,
-                       'uniformer-base-tl_8xb64_in1k-384px.py', '16kZlIarIwf9ldkCdHVKTQfFmDgfkucQ7'),
-        token_labeling('uniformer_large_ls_tl_384', 'ImageNet-1K 384 token labeling, 86.3 top-1', 'large_ls', 64,
-                       'uniformer-large-ls-tl_8xb32_in1k-384px.py', '174rcA6rNzYVG9Ya9ik-NwTGoxW1M79ez'),
-        video_model('uniformer_small_k400_8x8', 'Kinetics-400 8x1x4, 78.4 top-1', 'small',
-                    'uniformer3d-s_in1k-pre_8xb8-8x8x1-200e_kinetics400-rgb.py', '1-kitVTkWErHXI_x-sLItvK9-sOmb53j6'),
-        video_model('uniformer_small_k400_16x4', 'Kinetics-400 16x1x4, 80.8 top-1', 'small',
-                    'uniformer3d-s_in1k-pre_8xb8-16x4x1-200e_kinetics400-rgb.py', '1-jGZIIuTM5IYIpqkNTojhGhfMc7Gu9Kt'),
-        video_model('uniformer_base_k400_8x8', 'Kinetics-400 8x1x4, 79.8 top-1', 'base',
-                    'uniformer3d-b_in1k-pre_8xb8-8x8x1-200e_kinetics400-rgb.py', '1hBxGU-QE8hGRBjSNCymJ7Au06LhluvTv'),
-        video_model('uniformer_base_k400_16x4', 'Kinetics-400 16x1x4, 82.0 top-1', 'base',
-                    'uniformer3d-b_in1k-pre_8xb8-16x4x1-200e_kinetics400-rgb.py', '15ipzFaZdTt-aHv7jcr_h_vgYD2X7D6AD'),
-        video_model('uniformer_base_k400_32x4', 'Kinetics-400 32x1x4, 82.9 top-1', 'base',
-                    'uniformer3d-b_in1k-pre_8xb8-32x4x1-200e_kinetics400-rgb.py', '1gHxx8cr1H0CNvngj1kB9ArgcPfJtqjCV',
+        token_labeling('uniformer_base_tl_224', 'base_dim32', 32, '16nsTjawiYZuoCHBRarr58zA7vCFcmQmL'),
+        token_labeling('uniformer_base_dim64_tl_224', 'base', 64, '17MneG9CnZG6zBvXYUr4WUXoTYc4rjJj5'),
+        token_labeling('uniformer_large_ls_tl_224', 'large_ls', 64, '173e2qaJhOwbuC_DbNQSH47Oo_04mSfDj'),
+        token_labeling('uniformer_small_tl_384', 'small_dim32', 32, '16p4CXzuXC5J4_SJK67dsvnc8gTKmtKN1'),
+        token_labeling('uniformer_small_plus_tl_384', 'small_plus', 32, '16wJT87vTc43Dt1q2sXrxZRUuEdrNdFdk'),
+        token_labeling('uniformer_base_tl_384', 'base_dim32', 32, '16kZlIarIwf9ldkCdHVKTQfFmDgfkucQ7'),
+        token_labeling('uniformer_large_ls_tl_384', 'large_ls', 64, '174rcA6rNzYVG9Ya9ik-NwTGoxW1M79ez'),
+        # The Kinetics and Something-Something release, as PySlowFast checkpoints ({'model_state': ...}).
+        video_model('uniformer_small_k400_8x8', 'small', '1-kitVTkWErHXI_x-sLItvK9-sOmb53j6'),
+        video_model('uniformer_small_k400_16x4', 'small', '1-jGZIIuTM5IYIpqkNTojhGhfMc7Gu9Kt'),
+        video_model('uniformer_base_k400_8x8', 'base', '1hBxGU-QE8hGRBjSNCymJ7Au06LhluvTv'),
+        video_model('uniformer_base_k400_16x4', 'base', '15ipzFaZdTt-aHv7jcr_h_vgYD2X7D6AD'),
+        video_model('uniformer_base_k400_32x4', 'base', '1gHxx8cr1H0CNvngj1kB9ArgcPfJtqjCV',
                     f'{_HF}/uniformer_video/resolve/main/uniformer_base_k400_32x4.pth'),
-        video_model('uniformer_small_k400_16x8', 'Kinetics-400 16x1x4 stride 8, 80.8 top-1', 'small',
-                    'uniformer3d-s_in1k-pre_8xb8-16x8x1-200e_kinetics400-rgb.py', '174muWZJcZHieABDZMKiJ0tNeFLoEkJLx',
+        video_model('uniformer_small_k400_16x8', 'small', '174muWZJcZHieABDZMKiJ0tNeFLoEkJLx',
                     f'{_HF}/uniformer_video/resolve/main/uniformer_small_k400_16x8.pth'),
-        video_model('uniformer_small_k600_16x8', 'Kinetics-600 16x1x4 stride 8, 82.7 top-1', 'small',
-                    'uniformer3d-s_in1k-pre_8xb8-16x8x1-200e_kinetics600-rgb.py', '1-c835NJjg_015WxLBQF-1cPdQsyWMWfY',
+        video_model('uniformer_small_k600_16x8', 'small', '1-c835NJjg_015WxLBQF-1cPdQsyWMWfY',
                     f'{_HF}/uniformer_video/resolve/main/uniformer_small_k600_16x8.pth'),
-        video_model('uniformer_base_k600_32x4', 'Kinetics-600 32x1x4, 84.5 top-1', 'base',
-                    'uniformer3d-b_in1k-pre_8xb8-32x4x1-200e_kinetics600-rgb.py', '1-DwdVf8w8lYj-iFpU40pfEpog9VE5PQB',
+        video_model('uniformer_base_k600_32x4', 'base', '1-DwdVf8w8lYj-iFpU40pfEpog9VE5PQB',
                     f'{_HF}/uniformer_video/resolve/main/uniformer_base_k600_32x4.pth'),
-        video_model('uniformer_small_sthv1_16_prek600', 'Something-Something V1 16x3x1 (K600 pre), 57.6 top-1',
-                    'small', 'uniformer3d-s_k600-pre_8xb8-u16-200e_sthv1-rgb.py', '1-YbYGjM15MDtQnrmCeZ9H2ybNdYTFkgO',
+        video_model('uniformer_small_sthv1_16_prek600', 'small', '1-YbYGjM15MDtQnrmCeZ9H2ybNdYTFkgO',
                     f'{_HF}/uniformer_video/resolve/main/uniformer_small_sthv1_16_prek600.pth'),
-        video_model('uniformer_base_sthv1_32_prek600', 'Something-Something V1 32x3x1 (K600 pre), 61.0 top-1',
-                    'base', 'uniformer3d-b_k600-pre_8xb8-u32-200e_sthv1-rgb.py', '1xE1aJYAYFOlXOkpiIbJFHu_jSrr8reKm',
+        video_model('uniformer_base_sthv1_32_prek600', 'base', '1xE1aJYAYFOlXOkpiIbJFHu_jSrr8reKm',
                     f'{_HF}/uniformer_video/resolve/main/uniformer_base_sthv1_32_prek600.pth'),
-        video_model('uniformer_small_sthv2_16_prek600', 'Something-Something V2 16x3x1 (K600 pre), 69.4 top-1',
-                    'small', 'uniformer3d-s_k600-pre_8xb8-u16-200e_sthv2-rgb.py', '1-V1mQp4fIIYhaXUWCgZXkJ0H6ne0Z8rz',
+        video_model('uniformer_small_sthv2_16_prek600', 'small', '1-V1mQp4fIIYhaXUWCgZXkJ0H6ne0Z8rz',
                     f'{_HF}/uniformer_video/resolve/main/uniformer_small_sthv2_16_prek600.pth'),
-        video_model('uniformer_base_sthv2_32_prek600', 'Something-Something V2 32x3x1 (K600 pre), 71.2 top-1',
-                    'base', 'uniformer3d-b_k600-pre_8xb8-u32-200e_sthv2-rgb.py', '1-lkRB3546l_ECuObN_IrHws1C9a-qKPr',
+        video_model('uniformer_base_sthv2_32_prek600', 'base', '1-lkRB3546l_ECuObN_IrHws1C9a-qKPr',
                     f'{_HF}/uniformer_video/resolve/main/uniformer_base_sthv2_32_prek600.pth'),
-        video_model('uniformer_small_k600_16x4', 'Kinetics-600 16x1x4, 82.8 top-1', 'small',
-                    'uniformer3d-s_in1k-pre_8xb8-16x4x1-200e_kinetics600-rgb.py', '1-dqzjm5RZVspWHQLRD4S1vo4_6jyVltb'),
-        video_model('uniformer_base_k600_16x4', 'Kinetics-600 16x1x4, 84.0 top-1', 'base',
-                    'uniformer3d-b_in1k-pre_8xb8-16x4x1-200e_kinetics600-rgb.py', '1nBQCBCsCflhZ4OGUoGB3pAkc_GDau7vd'),
-        video_model('uniformer_small_sthv2_16_prek400', 'Something-Something V2 16x3x1 (K400 pre), 67.7 top-1',
-                    'small', 'uniformer3d-s_k400-pre_8xb8-u16-200e_sthv2-rgb.py', '1-Wq22024HB7tT8kPX6eSMn2GUNMI-_gY'),
-        video_model('uniformer_base_sthv2_32_prek400', 'Something-Something V2 32x3x1 (K400 pre), 71.1 top-1',
-                    'base', 'uniformer3d-b_k400-pre_8xb8-u32-200e_sthv2-rgb.py', '1-rpMARXnyvyj6YUJkIvVqtna86egpjoS'),
-        mmaction_port('uniformer-small_imagenet1k-pre_16x4x1_kinetics400-rgb',
-                      'Kinetics-400 16x1x4, mmaction2 port (label_map_k400.txt order), 80.9 top-1', 'small',
-                      'uniformer3d-s_in1k-pre_8xb8-16x4x1-200e_kinetics400-rgb.py',
+        video_model('uniformer_small_k600_16x4', 'small', '1-dqzjm5RZVspWHQLRD4S1vo4_6jyVltb'),
+        video_model('uniformer_base_k600_16x4', 'base', '1nBQCBCsCflhZ4OGUoGB3pAkc_GDau7vd'),
+        video_model('uniformer_small_sthv2_16_prek400', 'small', '1-Wq22024HB7tT8kPX6eSMn2GUNMI-_gY'),
+        video_model('uniformer_base_sthv2_32_prek400', 'base', '1-rpMARXnyvyj6YUJkIvVqtna86egpjoS'),
+        # mmaction2's ports of three Kinetics-400 models: whole recognizers, classifier in label_map_k400.txt order.
+        mmaction_port('uniformer-small_imagenet1k-pre_16x4x1_kinetics400-rgb', 'small',
                       'uniformer-small_imagenet1k-pre_16x4x1_kinetics400-rgb_20221219-c630a037.pth'),
-        mmaction_port('uniformer-base_imagenet1k-pre_16x4x1_kinetics400-rgb',
-                      'Kinetics-400 16x1x4, mmaction2 port (label_map_k400.txt order), 82.0 top-1', 'base',
-                      'uniformer3d-b_in1k-pre_8xb8-16x4x1-200e_kinetics400-rgb.py',
+        mmaction_port('uniformer-base_imagenet1k-pre_16x4x1_kinetics400-rgb', 'base',
                       'uniformer-base_imagenet1k-pre_16x4x1_kinetics400-rgb_20221219-157c2e66.pth'),
-        mmaction_port('uniformer-base_imagenet1k-pre_32x4x1_kinetics400-rgb',
-                      'Kinetics-400 32x1x4, mmaction2 port (label_map_k400.txt order), 83.1 top-1', 'base',
-                      'uniformer3d-b_in1k-pre_8xb8-32x4x1-200e_kinetics400-rgb.py',
+        mmaction_port('uniformer-base_imagenet1k-pre_32x4x1_kinetics400-rgb', 'base',
                       'uniformer-base_imagenet1k-pre_32x4x1_kinetics400-rgb_20221219-b776322c.pth'),
-        openmmlab1('mask_rcnn_1x_hybrid_small', 'COCO Mask R-CNN 1x, 45.6 box / 41.6 mask AP', 'small',
-                   f'{det}mask-rcnn_uniformer-s-h14_fpn_1x_coco.py', '13KhBYkHKQg-CyhAgn1LQM1K0R4bwSpWT'),
-        openmmlab1('mask_rcnn_3x_ms_hybrid_small', 'COCO Mask R-CNN 3x+MS, 48.2 / 43.4 AP', 'small',
-                   f'{det}mask-rcnn_uniformer-s-h14_fpn_ms-crop-3x_coco.py', '13O6P-spXbWuXgUjLw8AyRITYTwhdOwuD'),
-        openmmlab1('mask_rcnn_1x_hybrid_base', 'COCO Mask R-CNN 1x, 47.4 / 43.1 AP', 'base',
-                   f'{det}mask-rcnn_uniformer-b-h14_fpn_1x_coco.py', '13YrVEiqFraSuX1NzdhPnhw7bFXTvEii1'),
-        openmmlab1('mask_rcnn_3x_ms_hybrid_base', 'COCO Mask R-CNN 3x+MS, 50.3 / 44.8 AP', 'base',
-                   f'{det}mask-rcnn_uniformer-b-h14_fpn_ms-crop-3x_coco.py', '12xyS2xqFSYMkHUiVYVGVW7gaLIxuK2q6'),
-        openmmlab1('cascade_mask_rcnn_3x_ms_hybrid_small', 'COCO Cascade Mask R-CNN 3x+MS, 52.1 / 45.2 AP', 'small',
-                   f'{det}cascade-mask-rcnn_uniformer-s-h14_fpn_4conv1fc-giou_ms-crop-3x_coco.py',
-                   '13IhpRkh2hE8WfDyw-5-NXSUVZjn9DX20'),
-        openmmlab1('cascade_mask_rcnn_3x_ms_hybrid_base', 'COCO Cascade Mask R-CNN 3x+MS, 53.8 / 46.4 AP', 'base',
-                   f'{det}cascade-mask-rcnn_uniformer-b-h14_fpn_4conv1fc-giou_ms-crop-3x_coco.py',
-                   '13G9wc73CmS1Kb-kVelFSDlK-ezUBadzQ'),
-        openmmlab1('upernet_global_small', 'ADE20K UperNet 160k, S global, 47.6 mIoU', 'small',
-                   f'{seg}upernet_uniformer-s_8xb2-160k_ade20k-512x512.py', '13hOneJiFqwEneUz1Zpqo1W2uv7BsoXGF'),
-        openmmlab1('fpn_hybrid_base', 'ADE20K Semantic FPN 80k, B-h14, 47.0 mIoU', 'base',
-                   f'{seg}fpn_uniformer-b-h14_8xb4-80k_ade20k-512x512.py', '14XokJDp1oYDV9jZnniMXyk3AnVfk1S1-'),
-        openmmlab1('top_down_256x192_global_small', 'COCO keypoints 256x192, 74.0 AP', 'small',
-                   f'{pose}td-hm_uniformer-s_8xb128-210e_coco-256x192.py', '162R0JuTpf3gpLe1IK6oxRoQK7JSj4ylx',
+        # The COCO, ADE20K and COCO-keypoint release, as OpenMMLab 1.x checkpoints of the whole model.
+        openmmlab1('mask_rcnn_1x_hybrid_small', 'small', '13KhBYkHKQg-CyhAgn1LQM1K0R4bwSpWT'),
+        openmmlab1('mask_rcnn_3x_ms_hybrid_small', 'small', '13O6P-spXbWuXgUjLw8AyRITYTwhdOwuD'),
+        openmmlab1('mask_rcnn_1x_hybrid_base', 'base', '13YrVEiqFraSuX1NzdhPnhw7bFXTvEii1'),
+        openmmlab1('mask_rcnn_3x_ms_hybrid_base', 'base', '12xyS2xqFSYMkHUiVYVGVW7gaLIxuK2q6'),
+        openmmlab1('cascade_mask_rcnn_3x_ms_hybrid_small', 'small', '13IhpRkh2hE8WfDyw-5-NXSUVZjn9DX20'),
+        openmmlab1('cascade_mask_rcnn_3x_ms_hybrid_base', 'base', '13G9wc73CmS1Kb-kVelFSDlK-ezUBadzQ'),
+        openmmlab1('upernet_global_small', 'small', '13hOneJiFqwEneUz1Zpqo1W2uv7BsoXGF'),
+        openmmlab1('fpn_hybrid_base', 'base', '14XokJDp1oYDV9jZnniMXyk3AnVfk1S1-'),
+        openmmlab1('top_down_256x192_global_small', 'small', '162R0JuTpf3gpLe1IK6oxRoQK7JSj4ylx',
                    f'{_MMPOSE}/top_down_256x192_global_small-d4a7fdac_20230724.pth'),
-        openmmlab1('top_down_384x288_global_small', 'COCO keypoints 384x288, 75.9 AP', 'small',
-                   f'{pose}td-hm_uniformer-s_8xb128-210e_coco-384x288.py', '163vuFkpcgVOthC05jCwjGzo78Nr0eikW',
+        openmmlab1('top_down_384x288_global_small', 'small', '163vuFkpcgVOthC05jCwjGzo78Nr0eikW',
                    f'{_MMPOSE}/top_down_384x288_global_small-7a613f78_20230724.pth'),
-        openmmlab1('top_down_448x320_global_small', 'COCO keypoints 448x320, 76.2 AP', 'small',
-                   f'{pose}td-hm_uniformer-s_8xb64-210e_coco-448x320.py', '165nQRsT58SXJegcttksHwDn46Fme5dGX',
+        openmmlab1('top_down_448x320_global_small', 'small', '165nQRsT58SXJegcttksHwDn46Fme5dGX',
                    f'{_MMPOSE}/top_down_448x320_global_small-18b760de_20230724.pth'),
-        openmmlab1('top_down_256x192_global_base', 'COCO keypoints 256x192, 75.0 AP', 'base',
-                   f'{pose}td-hm_uniformer-b_8xb128-210e_coco-256x192.py', '15tzJaRyEzyWp2mQhpjDbBzuGoyCaJJ-2',
+        openmmlab1('top_down_256x192_global_base', 'base', '15tzJaRyEzyWp2mQhpjDbBzuGoyCaJJ-2',
                    f'{_MMPOSE}/top_down_256x192_global_base-1713bcd4_20230724.pth'),
-        openmmlab1('top_down_384x288_global_base', 'COCO keypoints 384x288, 76.7 AP', 'base',
-                   f'{pose}td-hm_uniformer-b_8xb32-210e_coco-384x288.py', '15qtUaOR_C7-vooheJE75mhA9oJQt3gSx',
+        openmmlab1('top_down_384x288_global_base', 'base', '15qtUaOR_C7-vooheJE75mhA9oJQt3gSx',
                    f'{_MMPOSE}/top_down_384x288_global_base-c650da38_20230724.pth'),
-        openmmlab1('top_down_448x320_global_base', 'COCO keypoints 448x320, 77.4 AP', 'base',
-                   f'{pose}td-hm_uniformer-b_8xb32-210e_coco-448x320.py', '156iNxetiCk8JJz41aFDmFh9cQbCaMk3D',
+        openmmlab1('top_down_448x320_global_base', 'base', '156iNxetiCk8JJz41aFDmFh9cQbCaMk3D',
                    f'{_MMPOSE}/top_down_448x320_global_base-a05c185f_20230724.pth'),
     )
 
 
 RELEASED_CHECKPOINTS: Dict[str, ReleasedCheckpoint] = {entry.name: entry for entry in _entries()}
-# Configs of the release whose checkpoints were never published (only their training logs were).
-UNRELEASED = ('UperNet 160k S-h14 and B-h14, Semantic FPN 80k S-h14, Kinetics-400 S 32x1x4: the release published '
-              'their logs only')
 
 
 def known_checkpoint(path: str) -> Optional[ReleasedCheckpoint]:
@@ -274,7 +201,7 @@ def resolve_checkpoint(checkpoint: str) -> str:
     if '://' in checkpoint or os.path.isfile(os.path.expanduser(checkpoint)):
         return checkpoint
     entry = known_checkpoint(checkpoint)
-    hint = (f"it is the release's {entry.name} ({entry.task}): {entry.where()}"
+    hint = (f"it is the release's {entry.name} (arch {entry.arch!r}): {entry.where()}"
             + (f", or set init_cfg's checkpoint to '{entry.name}' to download it on first use" if entry.url else '')
             if entry else 'the released checkpoints and their names are listed in docs/checkpoints.md')
     raise FileNotFoundError(

