@@ -1,9 +1,9 @@
 """An independent, deliberately plain re-statement of the official UniFormer models: the dense-prediction
 backbone, the video backbone and the ImageNet classifiers (standard and token-labeling releases).
 
-Used only as a test oracle: it follows the official release's model files (GitHub Sense-X/UniFormer) step by step, with explicit
-softmax attention and window attention by looping over window slices, so it shares no code path with the
-package. Its state-dict keys are the official ones.
+Used only as a test oracle: it follows the official release's model files (GitHub Sense-X/UniFormer) step by
+step, with explicit softmax attention and window attention by looping over window slices, so it shares no code
+path with the package. Its state-dict keys are the official ones.
 """
 import torch
 import torch.nn as nn
