@@ -116,6 +116,15 @@ def load_snapshot() -> dict:
     return json.loads(SNAPSHOT.read_text())
 
 
+def snapshot_text(snapshot: dict) -> str:
+    """The snapshot as JSON with one line per pinned value, so that a change shows as the lines of its values."""
+    entries = []
+    for config, pinned in sorted(snapshot.items()):
+        values = [f'  {json.dumps(key)}: {json.dumps(pinned[key], sort_keys=True)}' for key in sorted(pinned)]
+        entries.append(f' {json.dumps(config)}: {{\n' + ',\n'.join(values) + '\n }')
+    return '{\n' + ',\n'.join(entries) + '\n}\n'
+
+
 def test_snapshot_covers_every_config():
     snapshot, configs = set(load_snapshot()), set(config_files())
     assert not configs - snapshot, f'configs without a snapshot entry (add them with --write): {configs - snapshot}'
@@ -140,5 +149,5 @@ if __name__ == '__main__':
     # Entries of configs that no longer exist go; the others keep their pinned content unless named.
     snapshot = {config: pinned for config, pinned in load_snapshot().items() if config in configs}
     snapshot.update({config: overrides(config) for config in sys.argv[2:] or configs})
-    SNAPSHOT.write_text(json.dumps(snapshot, indent=1, sort_keys=True) + '\n')
+    SNAPSHOT.write_text(snapshot_text(snapshot))
     print(f'wrote {SNAPSHOT.relative_to(ROOT)} ({len(snapshot)} configs)')
