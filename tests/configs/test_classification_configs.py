@@ -3,10 +3,11 @@ import re
 
 import pytest
 from mmengine.config import Config
-from zoo import ROOT, converted_from, input_size, published_millions, zoo
 
 from uniformer_mm import UniFormer2D
 from uniformer_mm.apis import build_model_from_config
+
+from zoo import ROOT, converted_from, input_size, published_millions, zoo
 
 CONFIG_DIR = ROOT / 'configs' / 'mmpretrain'
 IMAGENET_MEAN = [123.675, 116.28, 103.53]

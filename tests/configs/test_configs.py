@@ -1,15 +1,11 @@
 """The shipped configs load and build their models; the demo runs end to end."""
-import subprocess
-import sys
-from pathlib import Path
-
 import pytest
 from mmengine.config import Config
 from mmengine.registry import DefaultScope
 
 from uniformer_mm import UniFormer2D
 
-ROOT = Path(__file__).resolve().parents[2]
+from helpers import PYTHON, ROOT, run
 
 
 def build_detector(config: str):
@@ -37,9 +33,6 @@ def test_maskrcnn_config_builds_the_reference_recipe(config):
 
 @pytest.mark.slow
 def test_demo_prints_detections_and_time():
-    result = subprocess.run(
-        [sys.executable, 'demo/demo_maskrcnn.py', '--size', '256', '320', '--topk', '3'],
-        cwd=ROOT, capture_output=True, text=True, timeout=600)
-    assert result.returncode == 0, result.stderr[-3000:]
-    assert 'UniFormer2D' in result.stdout and 'detections' in result.stdout
-    assert 'inference time on cpu' in result.stdout
+    output = run([PYTHON, 'demo/demo_maskrcnn.py', '--size', '256', '320', '--topk', '3'], timeout=600)
+    assert 'UniFormer2D' in output and 'detections' in output
+    assert 'inference time on cpu' in output

@@ -1,11 +1,13 @@
-"""The dense-prediction model zoo: every config builds, follows its recipe, has the published size and FLOPs."""
+"""The dense-prediction model zoo: every config builds, follows its recipe and has the published size (FLOPs:
+tests/test_flop_counting.py)."""
 import pytest
 import torch
 from mmengine.config import Config
-from zoo import MODELS, ROOT, backbone
 
 from uniformer_mm import UniFormer2D
 from uniformer_mm.apis import build_model_from_config
+
+from zoo import MODELS, ROOT, backbone
 
 # The dense-prediction zoo as the metafiles list it: config path -> metafile entry.
 DENSE = {config: model for codebase in ('mmdet', 'mmseg', 'mmpose') for config, model in MODELS.items()

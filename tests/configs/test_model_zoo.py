@@ -7,11 +7,12 @@ from pathlib import Path
 import pytest
 import yaml
 from mmengine.config import Config
-from zoo import MODELS, ROOT, converted_from, load_models
 
 from uniformer_mm import UniFormer2D, UniFormer3D
 from uniformer_mm.apis import build_model_from_config
 from uniformer_mm.checkpoint_sources import RELEASED_CHECKPOINTS
+
+from zoo import MODELS, ROOT, converted_from, load_models
 
 CODEBASES = ('mmdet', 'mmseg', 'mmpose', 'mmaction', 'mmpretrain')
 RELEASE_CODE = 'https://github.com/Sense-X/UniFormer/tree/main/'

@@ -5,9 +5,10 @@ from pathlib import Path
 import pytest
 from mmengine.config import Config
 from mmengine.registry import DefaultScope
-from zoo import backbone, input_size, zoo
 
 from uniformer_mm import UniFormer3D
+
+from zoo import backbone, input_size, zoo
 
 CONFIG_DIR = Path(__file__).resolve().parents[2] / 'configs' / 'mmaction'
 CONFIGS = sorted(p.name for p in CONFIG_DIR.glob('uniformer3d-*.py') if not p.name.startswith('uniformer3d-x'))

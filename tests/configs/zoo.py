@@ -5,7 +5,8 @@ from pathlib import Path
 
 import yaml
 
-ROOT = Path(__file__).resolve().parents[2]
+from helpers import ROOT
+
 # The metafiles' backbone sizes as UniFormer arch names.
 SIZES = {'XXS': 'xxs', 'XS': 'xs', 'S': 'small', 'B': 'base'}
 
