@@ -206,6 +206,7 @@ def _drip(wfile):
         time.sleep(0.25)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize('response, cause', [
     (b'\x1b]0;owned\x07\x1b[2J\x1b[31mFAKE PROMPT\r\n\r\n', 'download failed: '),
     (b'HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n100\r\nPK\x03\x04',

@@ -130,6 +130,7 @@ def _serve_official(www: Path, name: str) -> dict:
     return state_dict
 
 
+@pytest.mark.slow
 def test_url_downloads_once_into_the_cache_and_loads(server, hub_cache):
     base, requests, www = server
     state_dict = _serve_official(www, 'uniformer_small_in1k.pth')

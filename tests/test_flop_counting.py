@@ -31,6 +31,7 @@ def test_attention_counts_scores_and_weighted_values():
     assert flops == 2 * 3 * 5 * 7 * (8 + 4)
 
 
+@pytest.mark.slow
 def test_video_s_16x224_reaches_the_published_41_8g():
     assert round(gflops(UniFormer3D(arch='small'), (3, 16, 224, 224)), 1) == 41.8
 

@@ -25,6 +25,7 @@ def test_readme_has_a_snippet_per_codebase():
     assert scopes == ['mmaction', 'mmdet', 'mmpose', 'mmpretrain', 'mmseg']
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize('snippet', SNIPPETS, ids=lambda s: re.search(r"_base_ = '(\w+)::", s).group(1))
 def test_snippet_builds(tmp_path, snippet):
     scope = re.search(r"_base_ = '(\w+)::", snippet).group(1)
@@ -36,6 +37,7 @@ def test_snippet_builds(tmp_path, snippet):
     assert isinstance(model.backbone, UniFormer3D if scope == 'mmaction' else UniFormer2D)
 
 
+@pytest.mark.slow
 def test_fine_tune_config_reads_a_class_folder_dataset(tmp_path):
     """The config of "Fine-tune on your own classes", saved where it says, on a folder of two classes."""
     section = README.read_text().split('## Fine-tune on your own classes')[1].split('\n## ')[0]

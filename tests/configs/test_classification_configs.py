@@ -39,6 +39,7 @@ def _load(config):
     return Config.fromfile(str(CONFIG_DIR / config))
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize('config', sorted(ZOO))
 def test_recipe(config):
     arch = converted_from(CLASSIFIERS[config]).arch
@@ -112,6 +113,7 @@ def test_recipe(config):
                 ('EMAHook', 8e-5, True, True)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize('config', [_params(c) for c in sorted(ZOO)])
 def test_config_builds_the_published_model(config):
     arch = converted_from(CLASSIFIERS[config]).arch
@@ -135,6 +137,7 @@ def test_config_builds_the_published_model(config):
     assert published in {round(n / 1e6) for n in counts}, f'{params} parameters, published {published}M'
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize('config', sorted(LIGHT))
 def test_light_recipe_and_size(config):
     arch = converted_from(CLASSIFIERS[config]).arch

@@ -95,6 +95,7 @@ def test_every_released_file_belongs_to_a_zoo_config():
         assert named & {entry.url, *entry.mirrors, entry.page}, f'no metafile model uses {entry.name}'
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize('config', sorted(MODELS))
 def test_released_checkpoints_fit_the_config(config):
     """The release file a zoo config is converted from, and the ImageNet file its init_cfg names, load into it."""

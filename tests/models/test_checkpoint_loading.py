@@ -28,6 +28,7 @@ def downstream(state_dict, prefix='backbone.'):
     return dict(meta=dict(epoch=12, mmdet_version='2.11.0'), state_dict=model, optimizer={})
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize('wrap, prefix', [
     (lambda sd: dict(model=sd), ''),  # ImageNet release
     (lambda sd: dict(model={f'module.{k}': v for k, v in sd.items()}), ''),  # saved from DDP
@@ -50,12 +51,14 @@ def test_imagenet_checkpoint_reports_what_it_did_not_load(tmp_path):
     assert len(report['loaded']) == 331 - 7  # every tensor but the BatchNorm `norm` (5) and `head` (2)
 
 
+@pytest.mark.slow
 def test_imagenet_checkpoint_keeps_fresh_output_norms(tmp_path):
     torch.save(dict(model=fabricate_official_state_dict('image_base_in1k')), tmp_path / 'in1k.pth')
     model = pretrained(tmp_path / 'in1k.pth', arch='base', attn_mode='hybrid')
     torch.testing.assert_close(model.norm3.weight, torch.ones(320))
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize('prefix', ['backbone.', 'module.backbone.'])
 def test_downstream_checkpoint_loads_its_backbone(tmp_path, prefix):
     state_dict = fabricate_official_state_dict('detseg_backbone_small')
@@ -65,6 +68,7 @@ def test_downstream_checkpoint_loads_its_backbone(tmp_path, prefix):
     torch.testing.assert_close(model.norm1.weight, state_dict['norm1.weight'])
 
 
+@pytest.mark.slow
 def test_downstream_checkpoint_with_fewer_outputs(tmp_path):
     state_dict = fabricate_official_state_dict('detseg_backbone_base')
     torch.save(downstream(state_dict), tmp_path / 'pose.pth')

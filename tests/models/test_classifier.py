@@ -41,6 +41,7 @@ def logits(model, images):
         return model(images) if isinstance(model, RefImageNetUniFormer) else model(images, mode='tensor')
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize('arch', sorted(STANDARD))
 def test_standard_release_equals_reference(arch):
     config, ref_args, layout = STANDARD[arch]
@@ -54,6 +55,7 @@ def test_standard_release_equals_reference(arch):
     torch.testing.assert_close(logits(model, images), logits(reference, images), rtol=1e-5, atol=1e-5)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize('arch', sorted(TOKEN_LABELING))
 def test_token_labeling_release_equals_reference(arch):
     config, ref_args = TOKEN_LABELING[arch]
@@ -70,6 +72,7 @@ def test_token_labeling_release_equals_reference(arch):
     assert not torch.allclose(logits(model, images), expected, rtol=1e-3, atol=1e-3)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize('arch, expected', [('small_dim32', 22_058_256), ('large_ls', 100_103_888)])
 def test_token_labeling_parameter_counts_equal_the_release(arch, expected):
     config, _ = TOKEN_LABELING[arch]
@@ -99,6 +102,7 @@ def test_wrong_arch_names_keys_and_layouts():
     assert 'depths (5, 8, 20, 7)' in message and 'depths (3, 4, 8, 3)' in message
 
 
+@pytest.mark.slow
 def test_released_file_with_another_head_dim_is_refused():
     # small_plus (head_dim 32) and small_plus_dim64 share every shape: only the released name tells them apart.
     official = fabricate_official_state_dict('image_small_plus_in1k')

@@ -36,6 +36,7 @@ def assert_same(actual, expected):
     torch.testing.assert_close(actual, expected, rtol=1e-4, atol=1e-4)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize('arch, size', [('xxs', (256, 320)), ('xs', (192, 160))])
 @pytest.mark.parametrize('training', [False, True])
 def test_dense_backbone_equals_reference(arch, size, training):

@@ -16,6 +16,7 @@ def built(build):
     return sharpen_attention_(model).eval()
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize('build, shape', [
     (lambda: UniFormer2D(arch='small', attn_mode='hybrid'), (2, 3, 128, 160)),
     (lambda: UniFormer2D(arch='small_plus'), (1, 3, 96, 128)),

@@ -23,6 +23,7 @@ def test_param_count_matches_official_dense_backbone(arch, expected):
     assert expected == official_param_count(f'detseg_backbone_{arch}')
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize('arch, expected', [('small', 21_033_280), ('small_plus', 23_520_576),
                                             ('small_plus_dim64', 23_520_576), ('base', 49_264_576),
                                             ('base_ls', 49_284_544)])
@@ -30,6 +31,7 @@ def test_param_counts_in_the_readme_table(arch, expected):
     assert count_params(UniFormer2D(arch=arch)) == expected
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize('arch, ckpt', [('small_plus', 'image_small_plus_in1k'),
                                         ('small_plus_dim64', 'image_small_plus_dim64_in1k'),
                                         ('base_ls', 'image_base_ls_in1k')])
@@ -40,6 +42,7 @@ def test_param_count_matches_imagenet_layout_without_classifier(arch, ckpt):
     assert count_params(model) - 2 * 512 == official_param_count(ckpt) - classifier
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize('size', [(224, 224), (256, 192), (320, 480), (64, 96)])
 def test_output_shapes(size):
     model = UniFormer2D(arch='small', attn_mode='hybrid').eval()
@@ -68,6 +71,7 @@ def test_out_indices_select_normed_stage_outputs():
     assert [o.shape[1] for o in outs] == [32, 64]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize('arch, mode, expected', [
     ('small', 'global', ['global'] * 8),
     ('small', 'window', ['window'] * 8),
@@ -84,8 +88,8 @@ def test_stage3_block_kinds(arch, mode, expected):
     assert all(b.window_size in (None, 14) for b in model.blocks3)
 
 
-@pytest.mark.parametrize('mode', ['global', 'window', 'hybrid'])
-@pytest.mark.parametrize('size', [(224, 224), (256, 320)])
+@pytest.mark.parametrize('mode', ['global', *(pytest.param(m, marks=pytest.mark.slow) for m in ('window', 'hybrid'))])
+@pytest.mark.parametrize('size', [(224, 224), pytest.param((256, 320), marks=pytest.mark.slow)])
 def test_equals_reference_implementation(mode, size):
     """Same weights and input as the reference semantics: equal to float32 rounding, padding included
     (stage 3 of 256x320 is 16x20, not a multiple of the 14-wide window)."""

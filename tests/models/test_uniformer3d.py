@@ -17,12 +17,14 @@ TINY = dict(depths=(1, 1, 2, 1), embed_dims=(16, 32, 64, 64), head_dim=16)
 CLASSIFIER = 512 * 400 + 400
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize('arch', ['small', 'base'])
 def test_param_count_is_the_official_k400_layout_without_its_head(arch):
     assert count_params(UniFormer3D(arch=arch)) == official_param_count(f'video_{arch}_k400') - CLASSIFIER
     assert count_params(UniFormer3D(arch='small')) == 21_195_200
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize('shape, expected', [((2, 3, 8, 64, 64), (2, 512, 4, 2, 2)),
                                              ((1, 3, 16, 96, 128), (1, 512, 8, 3, 4)),
                                              ((1, 3, 5, 64, 70), (1, 512, 3, 2, 3))])
@@ -49,6 +51,7 @@ def test_equals_reference_implementation():
         torch.testing.assert_close(model(clip), reference(clip), rtol=1e-5, atol=2e-5)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize('wrap', [lambda sd: dict(model_state=sd),  # PySlowFast release
                                   lambda sd: sd])
 def test_kinetics_checkpoint_loads(tmp_path, wrap):
@@ -61,6 +64,7 @@ def test_kinetics_checkpoint_loads(tmp_path, wrap):
         torch.testing.assert_close(value, state_dict[key], rtol=0, atol=0)
 
 
+@pytest.mark.slow
 def test_mmaction_converted_checkpoint_loads(tmp_path):
     """mmaction2's UniFormer checkpoints keep the official names under a recognizer's 'backbone.'."""
     state_dict = fabricate_official_state_dict('video_base_k400')
@@ -73,6 +77,7 @@ def test_mmaction_converted_checkpoint_loads(tmp_path):
     torch.testing.assert_close(model.blocks4[6].attn.qkv.weight, state_dict['blocks4.6.attn.qkv.weight'])
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize('inflate', ['avg', 'center'])
 def test_imagenet_checkpoint_is_inflated(tmp_path, inflate):
     state_dict = fabricate_official_state_dict('image_small_in1k')
@@ -119,6 +124,7 @@ def test_frozen_stages_and_norm_eval():
     assert not any(m.training for m in model.modules() if isinstance(m, nn.BatchNorm3d))
 
 
+@pytest.mark.slow
 def test_with_cp_gives_same_gradients():
     clip = torch.randn(2, 3, 4, 32, 32)
     grads = []
