@@ -36,12 +36,27 @@ def toy_root(tmp_path_factory) -> Path:
     return root
 
 
-@pytest.mark.parametrize('codebase', sorted(TOY))
-def test_mim_train_then_mim_test(toy_root, codebase):
-    config, short, checkpoint, metric_keys = TOY[codebase]
+def mim_train(toy_root: Path, codebase: str) -> Path:
+    """Trains a codebase's toy recipe for a few iterations with ``mim train``; returns its work dir."""
+    config, short, checkpoint, _ = TOY[codebase]
     work_dir = toy_root / 'work' / codebase
     run([MIM, 'train', codebase, config, '--work-dir', work_dir, '--cfg-options', *short], cwd=toy_root)
     assert (work_dir / checkpoint).exists()
+    return work_dir
+
+
+@pytest.fixture(scope='module')
+def trained_mmseg(toy_root) -> Path:
+    """The mmseg toy recipe trained once, for every test that needs a trained checkpoint (they share an xdist
+    group, so one worker trains it)."""
+    return mim_train(toy_root, 'mmseg')
+
+
+@pytest.mark.parametrize('codebase', [pytest.param('mmseg', marks=pytest.mark.xdist_group('trained_mmseg')),
+                                      'mmdet', 'mmpose'])
+def test_mim_train_then_mim_test(request, toy_root, codebase):
+    config, _, checkpoint, metric_keys = TOY[codebase]
+    work_dir = request.getfixturevalue('trained_mmseg') if codebase == 'mmseg' else mim_train(toy_root, codebase)
     output = run([MIM, 'test', codebase, config, '--checkpoint', work_dir / checkpoint, '--work-dir', work_dir],
                  cwd=toy_root)
     metrics = newest_test_metrics(work_dir)
@@ -97,16 +112,16 @@ def test_untrained_baseline_is_evaluated_without_a_checkpoint(toy_root):
     assert 0 <= newest_test_metrics(work_dir)['mIoU'] <= 100
 
 
-def test_fast_cpu_path_evaluates_like_the_plain_model(toy_root):
+@pytest.mark.xdist_group('trained_mmseg')
+def test_fast_cpu_path_evaluates_like_the_plain_model(toy_root, trained_mmseg):
     """tools/test.py --deploy --channels-last --compile gives the plain model's metrics on a trained checkpoint."""
-    config, short, checkpoint, metric_keys = TOY['mmseg']
-    work_dir = toy_root / 'work' / 'fast-path'
-    run([MIM, 'train', 'mmseg', config, '--work-dir', work_dir, '--cfg-options', *short], cwd=toy_root)
+    config, _, checkpoint, metric_keys = TOY['mmseg']
     metrics = {}
     for name, options in [('plain', []), ('fast', ['--deploy', '--channels-last', '--compile'])]:
-        run([PYTHON, ROOT / 'tools/test.py', config, '--checkpoint', work_dir / checkpoint, '--work-dir',
-             work_dir / name, *options], cwd=toy_root)
-        metrics[name] = newest_test_metrics(work_dir / name)
+        work_dir = toy_root / 'work' / 'fast-path' / name
+        run([PYTHON, ROOT / 'tools/test.py', config, '--checkpoint', trained_mmseg / checkpoint, '--work-dir',
+             work_dir, *options], cwd=toy_root)
+        metrics[name] = newest_test_metrics(work_dir)
     for key in metric_keys:
         # mmseg rounds metrics to 0.01: allow one rounding step (a float32 0.01 reads 0.0100002), no more.
         assert abs(metrics['fast'][key] - metrics['plain'][key]) <= 0.01 + 1e-5, (key, metrics)
