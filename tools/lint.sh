@@ -4,6 +4,6 @@ set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$ROOT"
 PY="${PYTHON:-.venv/bin/python}"
-PATHS=(uniformer_mm tools tests demo configs setup.py)
+PATHS=(uniformer_mm tools tests demo configs .dev_scripts setup.py)
 "$PY" -m flake8 "${PATHS[@]}"
 "$PY" -m isort --check-only --diff --quiet "${PATHS[@]}"
