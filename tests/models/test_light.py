@@ -290,6 +290,24 @@ def test_imagenet_light_weights_inflate_into_the_video_model(tmp_path):
     torch.testing.assert_close(video.cls_token, ref.cls_token)
 
 
+@pytest.mark.parametrize('dtype', [torch.bfloat16, torch.float16])
+@pytest.mark.parametrize('backbone, inputs', [(UniFormer2D, (2, 3, 64, 64)), (UniFormer3D, (2, 3, 4, 64, 64))],
+                         ids=['2d', '3d'])
+def test_light_model_cast_to_half_precision_runs_close_to_float32(backbone, inputs, dtype):
+    """``model.to(bfloat16)`` / ``.half()`` (mmdet's and mmdeploy's fp16 inference): the token scores stay float32
+    and the merged token joins the others in the model's dtype; forward and backward run, outputs near float32's."""
+    model = backbone(arch='xxs', with_cls_token=True).eval()
+    clip = torch.randn(inputs)
+    reference = model(clip)
+    model.to(dtype)
+    outputs = model(clip.to(dtype))
+    for output, expected in zip(outputs, reference):
+        assert output.dtype == dtype and torch.isfinite(output).all()
+        assert (output.float() - expected).norm() / expected.norm() < 5e-2
+    sum(output.float().mean() for output in outputs).backward()
+    assert model.cls_token.grad.dtype == dtype and torch.isfinite(model.blocks4[0].attn.qkv.weight.grad).all()
+
+
 def test_light_video_model_trains_under_autocast():
     model = UniFormer3D(arch='xxs', with_cls_token=True).train()
     with torch.autocast('cpu', dtype=torch.bfloat16):

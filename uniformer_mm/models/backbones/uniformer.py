@@ -354,7 +354,9 @@ class TokenPruningBlock(AttentionBlock):
         ranked_scores = scores.gather(1, order)
         kept, rest = ranked[:, :keep], ranked[:, keep:]
         rest_weights = ranked_scores[:, keep:] / ranked_scores[:, keep:].sum(dim=1, keepdim=True)
-        merged = (rest_weights.unsqueeze(-1) * rest).sum(dim=1, keepdim=True)
+        # The scores are float32 whatever the model's dtype; the mean is taken in float32 and joins the tokens
+        # in their own dtype, so that a model cast to half precision runs.
+        merged = (rest_weights.unsqueeze(-1) * rest).sum(dim=1, keepdim=True).to(tokens.dtype)
         seq, merged_update, first_row = self._attend(torch.cat([cls_token, kept, merged], dim=1))
         rest = rest + merged_update
         if keep + 1 == num_tokens:
