@@ -9,10 +9,10 @@ import yaml
 from mmengine.config import Config
 
 from uniformer_mm import UniFormer2D, UniFormer3D
-from uniformer_mm.apis import build_model_from_config
+from uniformer_mm.apis import build_model_from_config, load_metafile_models
 from uniformer_mm.checkpoint_sources import RELEASED_CHECKPOINTS
 
-from zoo import MODELS, ROOT, converted_from, load_models
+from zoo import MODELS, ROOT, converted_from
 
 CODEBASES = ('mmdet', 'mmseg', 'mmpose', 'mmaction', 'mmpretrain')
 RELEASE_CODE = 'https://github.com/Sense-X/UniFormer/tree/main/'
@@ -41,10 +41,12 @@ def test_model_index_imports_every_metafile():
     for cb in CODEBASES:
         assert (mim / 'configs' / cb / 'metafile.yml').is_file()
         assert (mim / 'configs' / cb / '_base_').is_dir(), 'the shared recipes the configs inherit ship with them'
+    # what uniformer_mm.apis reads by default, wherever the package is installed
+    assert load_metafile_models() == load_metafile_models(ROOT)
 
 
 def test_every_shipped_config_has_exactly_one_metafile_entry():
-    configs = [model['Config'] for models in load_models().values() for model in models]
+    configs = [model['Config'] for models in load_metafile_models(ROOT).values() for model in models]
     assert len(configs) == len(set(configs)), 'a config is listed twice'
     missing = shipped_configs() - set(configs)
     assert not missing, f'configs without a metafile entry: {sorted(missing)}'

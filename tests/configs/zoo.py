@@ -1,9 +1,8 @@
 """The model zoo as the metafiles list it, for the config tests: each zoo config with its metafile entry, and the
 facts the entry's names carry (backbone size and attention mode, input size, frames)."""
 import re
-from pathlib import Path
 
-import yaml
+from uniformer_mm.apis.model_zoo import load_metafile_models
 
 from helpers import ROOT
 
@@ -11,13 +10,7 @@ from helpers import ROOT
 SIZES = {'XXS': 'xxs', 'XS': 'xs', 'S': 'small', 'B': 'base'}
 
 
-def load_models() -> dict:
-    """``{codebase: [metafile model, ...]}`` of the metafiles that model-index.yml imports, in file order."""
-    metafiles = yaml.safe_load((ROOT / 'model-index.yml').read_text())['Import']
-    return {Path(path).parent.name: yaml.safe_load((ROOT / path).read_text())['Models'] for path in metafiles}
-
-
-MODELS = {model['Config']: model for models in load_models().values() for model in models}
+MODELS = {model['Config']: model for models in load_metafile_models(ROOT).values() for model in models}
 
 
 def zoo(codebase: str) -> dict:

@@ -1,5 +1,5 @@
 """What the scripts under ``tools/`` and ``demo/`` share: running shipped configs, the fast inference path,
-converting official checkpoints, counting FLOPs as the release did.
+converting official checkpoints, counting FLOPs as the release did, reading the metafiles.
 
 Imported explicitly (``from uniformer_mm.apis import ...``); ``import uniformer_mm`` does not import it.
 """
@@ -7,10 +7,12 @@ from .complexity import ModelComplexity, count_complexity, format_gflops
 from .convert import (class_order, imagenet_to_mmpretrain, openmmlab1_to_openmmlab2, read_class_names,
                       slowfast_video_to_mmaction)
 from .inference import add_inference_speed_arguments, speed_up_for_inference
+from .model_zoo import load_metafile_models
 from .runs import build_model_from_config, load_run_config, newest_test_metrics
 
 __all__ = [
     'load_run_config', 'build_model_from_config', 'newest_test_metrics', 'add_inference_speed_arguments',
     'speed_up_for_inference', 'read_class_names', 'class_order', 'slowfast_video_to_mmaction',
-    'openmmlab1_to_openmmlab2', 'imagenet_to_mmpretrain', 'ModelComplexity', 'count_complexity', 'format_gflops'
+    'openmmlab1_to_openmmlab2', 'imagenet_to_mmpretrain', 'ModelComplexity', 'count_complexity', 'format_gflops',
+    'load_metafile_models'
 ]
