@@ -29,6 +29,8 @@ _CONV = {2: nn.Conv2d, 3: nn.Conv3d}
 _BATCH_NORM = {2: nn.BatchNorm2d, 3: nn.BatchNorm3d}
 # The official release normalises tokens with eps 1e-6, but its patch embeddings use nn.LayerNorm's default.
 _TOKEN_NORM_EPS = 1e-6
+# What the attention is computed in: see MultiheadSelfAttention.
+ATTN_PRECISIONS = ('auto', 'float32', 'input')
 _PATCH_NORM_EPS = 1e-5
 # Top-level names of the classifier parts of the released ImageNet / Kinetics models: the linear head, the
 # token-labeling dense head, and the light models' class-token head with its norm.
@@ -75,16 +77,22 @@ class MultiheadSelfAttention(nn.Module):
     Args:
         dim (int): Token width.
         num_heads (int): Number of heads; ``dim`` must be divisible by it.
-        float32 (bool): Compute the attention in float32 whatever the input dtype (under autocast too); the
-            token-pruning blocks rank tokens by these probabilities, which half precision would perturb.
+        precision (str): The dtype the attention is computed in (see :data:`ATTN_PRECISIONS`): 'auto' (float32
+            when the tokens are float16, including under float16 autocast, else their own dtype), 'float32'
+            (always) or 'input' (the tokens' dtype, as the release did). Defaults to 'auto'.
+
+    The class token's attention row (``with_first_row``), by which the light models rank tokens, is computed in
+    float32 whatever ``precision`` says: half-precision rounding would reorder nearly tied tokens.
     """
 
-    def __init__(self, dim: int, num_heads: int, float32: bool = False) -> None:
+    def __init__(self, dim: int, num_heads: int, precision: str = 'auto') -> None:
         super().__init__()
         if dim % num_heads:
             raise ValueError(f'width {dim} is not divisible by {num_heads} heads')
+        if precision not in ATTN_PRECISIONS:
+            raise ValueError(f'unknown attention precision {precision!r}; expected one of {ATTN_PRECISIONS}')
         self.num_heads = num_heads
-        self.float32 = float32
+        self.precision = precision
         self.qkv = nn.Linear(dim, dim * 3, bias=True)
         self.proj = nn.Linear(dim, dim)
 
@@ -97,14 +105,14 @@ class MultiheadSelfAttention(nn.Module):
         batch, num_tokens, dim = x.shape
         qkv = self.qkv(x).reshape(batch, num_tokens, 3, self.num_heads, dim // self.num_heads)
         q, k, v = qkv.permute(2, 0, 3, 1, 4).unbind(0)
-        first_row = None
-        with torch.autocast(x.device.type, enabled=False) if self.float32 else nullcontext():
-            if self.float32:
-                q, k, v = q.float(), k.float(), v.float()
+        in_float32 = self.precision == 'float32' or (self.precision == 'auto' and q.dtype == torch.float16)
+        with torch.autocast(x.device.type, enabled=False) if in_float32 else nullcontext():
             # The default scale, head_dim ** -0.5, is the official one.
-            out = F.scaled_dot_product_attention(q, k, v)
-            if with_first_row:
-                logits = q[:, :, :1] @ k.transpose(-2, -1) * q.shape[-1]**-0.5
+            out = F.scaled_dot_product_attention(*((t.float() for t in (q, k, v)) if in_float32 else (q, k, v)))
+        first_row = None
+        if with_first_row:
+            with torch.autocast(x.device.type, enabled=False):
+                logits = q[:, :, :1].float() @ k.float().transpose(-2, -1) * q.shape[-1]**-0.5
                 first_row = logits.softmax(dim=-1)[:, :, 0].mean(dim=1)
         out = out.to(x.dtype).transpose(1, 2).reshape(batch, num_tokens, dim)
         return self.proj(out), first_row
@@ -221,7 +229,7 @@ class AttentionBlock(_ConditionalPosition):
             None disables them.
         ndim (int): Spatial dimensions, 2 or 3.
         window_size (int, optional): Attend inside non-overlapping windows of this size; None attends globally.
-        attn_float32 (bool): Compute the attention in float32 whatever the input dtype (see
+        attn_precision (str): The dtype the attention is computed in: 'auto', 'float32' or 'input' (see
             :class:`MultiheadSelfAttention`).
     """
 
@@ -233,14 +241,14 @@ class AttentionBlock(_ConditionalPosition):
                  layer_scale: Optional[float] = None,
                  ndim: int = 2,
                  window_size: Optional[int] = None,
-                 attn_float32: bool = False) -> None:
+                 attn_precision: str = 'auto') -> None:
         super().__init__()
         if window_size is not None and ndim != 2:
             raise ValueError('window attention is defined for 2D inputs only')
         self.window_size = window_size
         self.pos_embed = _CONV[ndim](dim, dim, 3, padding=1, groups=dim)
         self.norm1 = nn.LayerNorm(dim, eps=_TOKEN_NORM_EPS)
-        self.attn = MultiheadSelfAttention(dim, num_heads, float32=attn_float32)
+        self.attn = MultiheadSelfAttention(dim, num_heads, precision=attn_precision)
         self.drop_path = DropPath(drop_path) if drop_path > 0 else nn.Identity()
         self.norm2 = nn.LayerNorm(dim, eps=_TOKEN_NORM_EPS)
         self.mlp = Mlp(dim, int(dim * mlp_ratio))
@@ -284,8 +292,9 @@ class TokenPruningBlock(AttentionBlock):
     score-weighted mean, which attends with them, and each receives that mean's attention and FFN updates
     (not dropped by stochastic depth); their scores are left as they were. The output is the whole map, in its
     original order. The state (class token, scores) is passed in and returned, never kept on the module, so
-    models and threads share nothing and the forward traces. The attention runs in float32, as the ranking
-    would otherwise depend on half-precision rounding.
+    models and threads share nothing and the forward traces. The class token's attention row, and so the
+    ranking, is computed in float32 whatever the model's dtype, as it would otherwise depend on half-precision
+    rounding.
 
     Args:
         dim (int): Channels.
@@ -298,6 +307,7 @@ class TokenPruningBlock(AttentionBlock):
         trade_off (float): Weight of this block's attention in the running score.
         pool_scores (bool): Pool the scores 2x2 (spatially) for the next stage, keeping their sum: the last
             block of stage 3.
+        attn_precision (str): The dtype the attention is computed in (see :class:`MultiheadSelfAttention`).
     """
 
     def __init__(self,
@@ -309,11 +319,12 @@ class TokenPruningBlock(AttentionBlock):
                  ndim: int = 2,
                  keep_ratio: float = 0.5,
                  trade_off: float = 0.5,
-                 pool_scores: bool = False) -> None:
+                 pool_scores: bool = False,
+                 attn_precision: str = 'auto') -> None:
         if not 0 < keep_ratio <= 1:
             raise ValueError(f'keep_ratio must be in (0, 1], got {keep_ratio}')
         super().__init__(dim, num_heads, mlp_ratio=mlp_ratio, drop_path=drop_path, layer_scale=layer_scale,
-                         ndim=ndim, attn_float32=True)
+                         ndim=ndim, attn_precision=attn_precision)
         self.keep_ratio = keep_ratio
         # int(N * keep_ratio) in integer arithmetic, which stays symbolic when the token count is; the ratio as
         # written (0.7 is 7/10, not its binary neighbour) so that N = 10 keeps 7 tokens as the float product does.
@@ -463,6 +474,7 @@ class UniFormerBase(BaseModule):
         frozen_stages (int): Stages to freeze; see the subclasses.
         norm_eval (bool): Keep every BatchNorm in eval mode while training.
         with_cp (bool | Sequence[int]): Gradient checkpointing, all blocks or leading blocks per stage.
+        attn_precision (str): The dtype the attention blocks compute attention in; see the subclasses.
         init_cfg (dict, optional): The initialisation config; ``Pretrained`` loads with :meth:`load_pretrained`.
     """
 
@@ -497,8 +509,11 @@ class UniFormerBase(BaseModule):
                  frozen_stages: int = -1,
                  norm_eval: bool = False,
                  with_cp: Union[bool, Sequence[int]] = False,
+                 attn_precision: str = 'auto',
                  init_cfg: Optional[dict] = None) -> None:
         super().__init__(init_cfg=init_cfg)
+        if attn_precision not in ATTN_PRECISIONS:
+            raise ValueError(f'unknown attn_precision {attn_precision!r}; expected one of {ATTN_PRECISIONS}')
         self._warn_if_pretrained_missing()
         self.arch = arch
         depths, embed_dims, head_dim = arch['depths'], arch['embed_dims'], arch['head_dim']
@@ -536,10 +551,12 @@ class UniFormerBase(BaseModule):
                     ratio = 1. if stage == 2 and index == 0 else .5
                     block = TokenPruningBlock(dim=dim, num_heads=dim // head_dim, mlp_ratio=mlp_ratio, drop_path=rate,
                                               layer_scale=layer_scale, ndim=self.ndim, keep_ratio=ratio,
-                                              trade_off=ratio, pool_scores=stage == 2 and index == depth - 1)
+                                              trade_off=ratio, pool_scores=stage == 2 and index == depth - 1,
+                                              attn_precision=attn_precision)
                 else:
                     block = AttentionBlock(dim=dim, num_heads=dim // head_dim, mlp_ratio=mlp_ratio, drop_path=rate,
-                                           layer_scale=layer_scale, ndim=self.ndim, window_size=window_size)
+                                           layer_scale=layer_scale, ndim=self.ndim, window_size=window_size,
+                                           attn_precision=attn_precision)
                 blocks.append(block)
             self.add_module(f'blocks{stage + 1}', nn.ModuleList(blocks))
             block_index += depth
@@ -789,6 +806,11 @@ class UniFormer2D(UniFormerBase):
             recipes never froze BatchNorm).
         with_cp (bool | Sequence[int]): Gradient checkpointing. True for every block, or the number of leading
             blocks per stage, like the official ``checkpoint_num`` (e.g. ``(0, 0, 8, 0)``). Defaults to False.
+        attn_precision (str): The dtype attention is computed in: 'auto' (float32 when the model runs in float16,
+            cast or under autocast; otherwise the model's dtype, e.g. bfloat16), 'float32' (always) or 'input'
+            (the model's dtype, as the release did). 'auto' because float16's range (65504) is what the release's
+            NaN losses under mixed precision came from and float32 attention was its maintainers' fix, while
+            bfloat16 has float32's range. Defaults to 'auto'.
         init_cfg (dict, optional): ``dict(type='Pretrained', checkpoint=PATH)`` loads an official ImageNet
             checkpoint or the backbone of an official downstream one; see ``checkpoint_loading``.
     """
@@ -809,6 +831,7 @@ class UniFormer2D(UniFormerBase):
                  frozen_stages: int = -1,
                  norm_eval: bool = False,
                  with_cp: Union[bool, Sequence[int]] = False,
+                 attn_precision: str = 'auto',
                  init_cfg: Optional[dict] = None) -> None:
         if attn_mode not in self.attn_modes:
             raise ValueError(f'unknown attn_mode {attn_mode!r}; expected one of {self.attn_modes}')
@@ -838,6 +861,7 @@ class UniFormer2D(UniFormerBase):
             frozen_stages=frozen_stages,
             norm_eval=norm_eval,
             with_cp=with_cp,
+            attn_precision=attn_precision,
             init_cfg=init_cfg)
         self.attn_mode = attn_mode
         self.window_size = window_size
@@ -945,6 +969,11 @@ class UniFormer3D(UniFormerBase):
         norm_eval (bool): Keep every BatchNorm in eval mode while training. Defaults to False.
         with_cp (bool | Sequence[int]): Gradient checkpointing, all blocks or leading blocks per stage.
             Defaults to False.
+        attn_precision (str): The dtype attention is computed in: 'auto' (float32 when the model runs in float16,
+            cast or under autocast; otherwise the model's dtype, e.g. bfloat16), 'float32' (always) or 'input'
+            (the model's dtype, as the release did). 'auto' because float16's range (65504) is what the release's
+            NaN losses under mixed precision came from and float32 attention was its maintainers' fix, while
+            bfloat16 has float32's range. Defaults to 'auto'.
         inflate (str): How ``init_cfg`` inflates a 2D (ImageNet) checkpoint: 'avg' repeats each 2D kernel over
             time and divides by its temporal size (the official rule), 'center' puts it in the central frame.
             Defaults to 'avg'.
@@ -967,6 +996,7 @@ class UniFormer3D(UniFormerBase):
                  frozen_stages: int = -1,
                  norm_eval: bool = False,
                  with_cp: Union[bool, Sequence[int]] = False,
+                 attn_precision: str = 'auto',
                  inflate: str = 'avg',
                  init_cfg: Optional[dict] = None) -> None:
         if inflate not in self.inflate_modes:
@@ -982,6 +1012,7 @@ class UniFormer3D(UniFormerBase):
             frozen_stages=frozen_stages,
             norm_eval=norm_eval,
             with_cp=with_cp,
+            attn_precision=attn_precision,
             init_cfg=init_cfg)
         self.inflate = inflate
         self.with_cls_token = with_cls_token
