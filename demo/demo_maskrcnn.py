@@ -15,7 +15,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from uniformer_mm.apis import add_inference_speed_arguments, speed_up_for_inference
+from uniformer_mm.apis import add_inference_speed_arguments, describe_inference_path, speed_up_from_args
 
 # The default config is the repository's, wherever the demo is run from.
 DEFAULT_CONFIG = Path(__file__).resolve().parents[1] / 'configs' / 'uniformer_maskrcnn.py'
@@ -69,7 +69,8 @@ def main() -> None:
     if args.checkpoint is None:
         print('weights: none loaded (random initialisation); pass --checkpoint for a trained detector')
 
-    speed_up_for_inference(model, args.deploy, args.compile, args.channels_last)
+    speed_up_from_args(model, args, model.cfg)
+    print(describe_inference_path(args.precision, args.backend))
     image = generate_image(*args.size, seed=args.seed)
     timings = []
     for _ in range(2):  # the first call includes one-time set-up; the second is the steady-state latency

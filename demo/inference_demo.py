@@ -24,7 +24,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from uniformer_mm.apis import add_inference_speed_arguments, speed_up_for_inference
+from uniformer_mm.apis import add_inference_speed_arguments, describe_inference_path, speed_up_from_args
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -93,7 +93,8 @@ def frame_strip(frames_dir: Path, label: str, path: Path, count: int = 6) -> Pat
 
 
 def speed_up(inferencer, args: argparse.Namespace) -> None:
-    speed_up_for_inference(inferencer.model, args.deploy, args.compile, args.channels_last)
+    speed_up_from_args(inferencer.model, args, inferencer.cfg)
+    print(describe_inference_path(args.precision, args.backend))
 
 
 def main() -> None:

@@ -2,8 +2,9 @@
 
 With ``--checkpoint`` this is what ``mim test`` does. Without it, the model is evaluated as initialised
 (``init_weights``, i.e. what training would start from): the untrained baseline a toy training must beat.
-Distributed CPU-only runs work as in ``tools/train.py``. ``--deploy``, ``--compile`` and ``--channels-last``
-take the fast CPU path (docs/deployment.md).
+Distributed CPU-only runs work as in ``tools/train.py``. ``--deploy``, ``--compile``, ``--channels-last``,
+``--precision`` (fp32, bf16, fp16, int8) and ``--backend`` (pytorch, openvino) take the fast CPU path
+(docs/deployment.md); int8 calibrates on ``--calibration-samples`` training samples through the test pipeline.
 
 Example:
     python tools/test.py configs/mmseg/toy/fpn_uniformer-s-h14_toy-shapes-160x160.py --work-dir work_dirs/untrained
@@ -14,7 +15,8 @@ from mmengine.config import DictAction
 from mmengine.model import is_model_wrapper
 from mmengine.runner import Runner
 
-from uniformer_mm.apis import add_inference_speed_arguments, load_run_config, speed_up_for_inference
+from uniformer_mm.apis import (add_inference_speed_arguments, describe_inference_path, load_run_config,
+                               speed_up_from_args)
 from uniformer_mm.engine import prepare_distributed
 
 
@@ -40,7 +42,8 @@ def main() -> None:
     # Load now (runner.test() then skips it) so that the fast path folds the loaded weights.
     runner.load_or_resume()
     model = runner.model.module if is_model_wrapper(runner.model) else runner.model
-    speed_up_for_inference(model, args.deploy, args.compile, args.channels_last)
+    speed_up_from_args(model, args, cfg)
+    runner.logger.info(describe_inference_path(args.precision, args.backend))
     runner.test()
 
 

@@ -1,0 +1,104 @@
+"""The precision options of the inference path (``uniformer_mm.apis.speed_up_for_inference``): what the CPU
+runs natively, bf16 / fp16 autocast of the backbone with float32 outputs, OpenVINO in each precision, int8 by
+NNCF, and the refusals."""
+import argparse
+
+import pytest
+import torch
+import torch.nn as nn
+
+from uniformer_mm import UniFormer2D, UniFormer3D
+from uniformer_mm.apis import add_inference_speed_arguments, speed_up_for_inference
+from uniformer_mm.apis import precision as precision_module
+from uniformer_mm.apis.precision import (AutocastBackbone, check_precision_is_native, describe_cpu_support,
+                                         native_instructions)
+
+AMX_CPU = {'avx512f', 'amx_bf16', 'amx_int8', 'amx_tile', 'avx512_bf16', 'avx512_vnni'}
+OLD_CPU = {'avx2', 'fma'}
+
+
+def test_native_instructions_are_read_from_the_cpu_flags():
+    assert native_instructions('bf16', AMX_CPU) == ['AMX-BF16', 'AVX512-BF16']
+    assert native_instructions('int8', AMX_CPU) == ['AMX-INT8', 'AVX512-VNNI']
+    assert native_instructions('fp16', AMX_CPU) == []
+    assert 'bf16: emulated; fp16: emulated; int8: emulated' in describe_cpu_support(OLD_CPU)
+
+
+def test_an_emulated_precision_is_refused_unless_allowed(monkeypatch):
+    monkeypatch.setattr(precision_module, 'cpu_flags', lambda: OLD_CPU)
+    with pytest.raises(ValueError, match=r'none of amx_bf16, avx512_bf16, so bf16 would be emulated.*--allow-emulated'):
+        check_precision_is_native('bf16')
+    check_precision_is_native('bf16', allow_emulated=True)
+    check_precision_is_native('fp32')
+    with pytest.raises(ValueError, match="unknown precision 'int4'"):
+        check_precision_is_native('int4')
+
+
+class Model(nn.Module):
+    """What the tools hand over: an OpenMMLab model with a ``backbone``."""
+
+    def __init__(self, backbone):
+        super().__init__()
+        self.backbone = backbone
+
+
+@pytest.mark.parametrize('backbone, inputs', [
+    (lambda: UniFormer2D(arch='xxs', with_cls_token=True), (1, 3, 64, 64)),
+    (lambda: UniFormer3D(arch='small'), (1, 3, 4, 64, 64)),
+], ids=['2d-xxs', '3d-small'])
+def test_bf16_autocast_backbone_returns_float32_close_to_float32(backbone, inputs):
+    torch.manual_seed(0)
+    model = Model(backbone().eval())
+    image = torch.randn(inputs)
+    with torch.no_grad():
+        expected = model.backbone(image)
+        speed_up_for_inference(model, precision='bf16', allow_emulated=True)
+        outputs = model.backbone(image)
+    assert isinstance(model.backbone, AutocastBackbone) and model.backbone.arch == model.backbone.backbone.arch
+    for output, reference in zip(*(o if isinstance(o, tuple) else (o, ) for o in (outputs, expected))):
+        assert output.dtype == torch.float32
+        assert (output - reference).norm() / reference.norm() < 5e-2
+
+
+def test_int8_on_the_pytorch_backend_says_where_it_runs():
+    with pytest.raises(ValueError, match="int8 runs through OpenVINO"):
+        speed_up_for_inference(Model(UniFormer2D(arch='xxs')), precision='int8', allow_emulated=True)
+
+
+def test_the_tools_options_reach_the_inference_path():
+    parser = argparse.ArgumentParser()
+    add_inference_speed_arguments(parser)
+    args = parser.parse_args(['--precision', 'bf16', '--backend', 'openvino', '--allow-emulated'])
+    options = (args.precision, args.backend, args.allow_emulated, args.calibration_samples)
+    assert options == ('bf16', 'openvino', True, 32)
+    with pytest.raises(SystemExit):
+        parser.parse_args(['--precision', 'half'])
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize('precision, tolerance', [('fp32', 1e-5), ('bf16', 5e-2), ('int8', 1e-1)])
+def test_openvino_backbone_in_each_precision_is_close_to_pytorch(precision, tolerance):
+    torch.manual_seed(0)
+    model = Model(UniFormer2D(arch='small', attn_mode='hybrid', window_size=4).eval())
+    images = [torch.randn(1, 3, 96, 128) for _ in range(9)]
+    with torch.no_grad():
+        expected = model.backbone(images[0])
+    calibration = images[1:] if precision == 'int8' else None
+    speed_up_for_inference(model, precision=precision, backend='openvino', allow_emulated=True,
+                           calibration=calibration)
+    outputs = model.backbone(images[0])
+    assert len(outputs) == 4
+    for output, reference in zip(outputs, expected):
+        assert output.dtype == torch.float32 and output.shape == reference.shape
+        assert torch.isfinite(output).all()
+        assert (output - reference).norm() / reference.norm() < tolerance, precision
+
+
+def test_collect_backbone_inputs_records_what_the_backbone_receives():
+    seen = []
+    model = Model(nn.Identity())
+    model.test_step = lambda batch: seen.append(model.backbone(batch))
+    inputs = precision_module.collect_backbone_inputs(model, (torch.full((1, 3), float(i)) for i in range(5)), 3)
+    assert [t[0, 0].item() for t in inputs] == [0, 1, 2] and len(seen) == 3
+    with pytest.raises(ValueError, match='no batch to calibrate on'):
+        precision_module.collect_backbone_inputs(model, [], 3)

@@ -1,0 +1,266 @@
+"""Lower precision for inference on a CPU: what the CPU runs natively, the backbone under autocast, and the
+backbone compiled by OpenVINO (float32, bfloat16, float16 or int8 after post-training quantization).
+
+Only the backbone changes precision: it is where the time goes, and its outputs are handed back in float32, so
+the codebases' heads and post-processing (box decoding, NMS, upsampling) run as they always do.
+"""
+import platform
+import tempfile
+from pathlib import Path
+from typing import Callable, Dict, Iterable, List, Optional, Sequence, Set, Tuple
+
+import numpy as np
+import torch
+import torch.nn as nn
+
+PRECISIONS = ('fp32', 'bf16', 'fp16', 'int8')
+TORCH_DTYPES = {'fp32': torch.float32, 'bf16': torch.bfloat16, 'fp16': torch.float16}
+OPENVINO_HINTS = {'fp32': 'f32', 'bf16': 'bf16', 'fp16': 'f16'}
+# The CPU flags (as /proc/cpuinfo and lscpu spell them) whose instructions compute each precision natively, best
+# first. Without any of them oneDNN emulates the precision through float32, slower than float32 itself.
+NATIVE_INSTRUCTIONS = {
+    'bf16': (('amx_bf16', 'AMX-BF16'), ('avx512_bf16', 'AVX512-BF16')),
+    'fp16': (('amx_fp16', 'AMX-FP16'), ('avx512_fp16', 'AVX512-FP16')),
+    'int8': (('amx_int8', 'AMX-INT8'), ('avx512_vnni', 'AVX512-VNNI'), ('avx_vnni', 'AVX-VNNI')),
+}
+
+
+def cpu_flags() -> Optional[Set[str]]:
+    """The CPU's feature flags from ``/proc/cpuinfo``; None where it cannot be read (not Linux)."""
+    try:
+        text = Path('/proc/cpuinfo').read_text()
+    except OSError:
+        return None
+    for line in text.splitlines():
+        if line.startswith('flags'):
+            return set(line.split(':', 1)[1].split())
+    return None
+
+
+def native_instructions(precision: str, flags: Optional[Set[str]] = None) -> Optional[List[str]]:
+    """The instruction sets of this CPU that compute ``precision`` natively ([] when none; None when the flags
+    are unknown). float32 needs none."""
+    flags = cpu_flags() if flags is None else flags
+    if flags is None:
+        return None
+    return [name for flag, name in NATIVE_INSTRUCTIONS.get(precision, ()) if flag in flags]
+
+
+def describe_cpu_support(flags: Optional[Set[str]] = None) -> str:
+    """One line naming the CPU and, per lower precision, the instructions that run it (or 'emulated')."""
+    flags = cpu_flags() if flags is None else flags
+    if flags is None:
+        return f'CPU {platform.processor() or platform.machine()}: flags unknown (not Linux)'
+    parts = [f"{precision}: {', '.join(native_instructions(precision, flags)) or 'emulated'}"
+             for precision in NATIVE_INSTRUCTIONS]
+    return f'CPU {_cpu_model()}: ' + '; '.join(parts)
+
+
+def _cpu_model() -> str:
+    try:
+        for line in Path('/proc/cpuinfo').read_text().splitlines():
+            if line.startswith('model name'):
+                return line.split(':', 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine()
+
+
+def check_precision_is_native(precision: str, allow_emulated: bool = False) -> None:
+    """Refuses a precision this CPU would emulate (slower than float32) unless ``allow_emulated``.
+
+    Raises:
+        ValueError: ``precision`` is unknown, or emulated here and ``allow_emulated`` is False.
+    """
+    if precision not in PRECISIONS:
+        raise ValueError(f'unknown precision {precision!r}; expected one of {PRECISIONS}')
+    if precision == 'fp32' or allow_emulated:
+        return
+    native = native_instructions(precision)
+    if native is None:
+        raise ValueError(f'cannot tell whether this CPU runs {precision} natively (no /proc/cpuinfo); pass '
+                         'allow_emulated=True (--allow-emulated) to run it anyway')
+    if not native:
+        flags = ', '.join(flag for flag, _ in NATIVE_INSTRUCTIONS[precision])
+        raise ValueError(f'this CPU has none of {flags}, so {precision} would be emulated, slower than fp32 '
+                         f'({describe_cpu_support()}). Pass allow_emulated=True (--allow-emulated) to run it '
+                         'anyway: the numerics are the same, only slower.')
+
+
+def _map_outputs(outputs, function: Callable):
+    if isinstance(outputs, (tuple, list)):
+        return type(outputs)(_map_outputs(output, function) for output in outputs)
+    return function(outputs)
+
+
+class AutocastBackbone(nn.Module):
+    """A backbone run under CPU autocast, whose outputs are handed back in float32.
+
+    Autocast computes the convolutions and matmuls in ``dtype`` and keeps what needs float32 in float32 (its
+    LayerNorm and softmax policy; the backbone's ``attn_precision`` and token scores on top). Attributes other
+    than ``forward`` are the wrapped backbone's, so heads and tools that read the backbone still work.
+
+    Args:
+        backbone (nn.Module): The backbone, with its weights in float32.
+        dtype (torch.dtype): ``torch.bfloat16`` or ``torch.float16``.
+    """
+
+    def __init__(self, backbone: nn.Module, dtype: torch.dtype) -> None:
+        super().__init__()
+        self.backbone = backbone
+        self.dtype = dtype
+
+    def forward(self, x: torch.Tensor):
+        with torch.autocast(x.device.type, dtype=self.dtype):
+            outputs = self.backbone(x)
+        return _map_outputs(outputs, lambda output: output.float())
+
+    def __getattr__(self, name: str):
+        try:
+            return super().__getattr__(name)
+        except AttributeError:
+            return getattr(super().__getattr__('backbone'), name)
+
+
+class OpenVINOBackbone(nn.Module):
+    """A backbone exported to ONNX once (dynamic sizes) and run by OpenVINO on the CPU, compiled for each input
+    shape it meets (OpenVINO's fastest set-up for a fixed size; the first call at a new shape compiles).
+
+    Args:
+        backbone (nn.Module): The backbone with its weights loaded; folded with ``switch_to_deploy`` (identical
+            outputs) before export.
+        example_input (torch.Tensor): An input of the expected layout, (B, C, H, W) or (B, C, T, H, W).
+        precision (str): 'fp32', 'bf16' or 'fp16' (OpenVINO's ``INFERENCE_PRECISION_HINT``), or 'int8': the
+            model quantized by NNCF (:func:`quantize_openvino`) on ``calibration``, the rest in bf16 where the
+            CPU runs it natively, else float32.
+        calibration (Iterable[torch.Tensor], optional): Backbone inputs for int8 (a few dozen drawn from the
+            config's data pipeline; see :func:`collect_backbone_inputs`).
+        threads (int, optional): OpenVINO's inference threads; defaults to torch's.
+    """
+
+    def __init__(self, backbone: nn.Module, example_input: torch.Tensor, precision: str = 'fp32',
+                 calibration: Optional[Sequence[torch.Tensor]] = None, threads: Optional[int] = None) -> None:
+        super().__init__()
+        import openvino
+
+        from uniformer_mm.deployment import export_onnx
+        if precision not in PRECISIONS:
+            raise ValueError(f'unknown precision {precision!r}; expected one of {PRECISIONS}')
+        if precision == 'int8' and not calibration:
+            raise ValueError('int8 needs calibration inputs (collect_backbone_inputs draws them from a config)')
+        self.precision = precision
+        backbone.eval()
+        if hasattr(backbone, 'switch_to_deploy') and not getattr(backbone, 'deploy', False):
+            backbone.switch_to_deploy()
+        with torch.no_grad():
+            structure = backbone(example_input)
+        self._single_output = isinstance(structure, torch.Tensor)
+        self._core = openvino.Core()
+        with tempfile.TemporaryDirectory() as work_dir:
+            onnx_file = Path(work_dir) / 'backbone.onnx'
+            export_onnx(backbone, example_input, onnx_file)
+            self._model = self._core.read_model(str(onnx_file))
+        if precision == 'int8':
+            self._model = quantize_openvino(self._model, calibration)
+        hint = OPENVINO_HINTS.get(precision) or ('bf16' if native_instructions('bf16') else 'f32')
+        self._config = {'INFERENCE_PRECISION_HINT': hint,
+                        'INFERENCE_NUM_THREADS': threads or torch.get_num_threads()}
+        self._compiled: Dict[Tuple[int, ...], Callable] = {}
+
+    def compiled_for(self, shape: Tuple[int, ...]):
+        """The model compiled for inputs of ``shape`` (compiled on first use)."""
+        if shape not in self._compiled:
+            model = self._model.clone()
+            model.reshape(list(shape))
+            self._compiled[shape] = self._core.compile_model(model, 'CPU', self._config)
+        return self._compiled[shape]
+
+    def forward(self, x: torch.Tensor):
+        results = self.compiled_for(tuple(x.shape))(x.detach().float().cpu().numpy())
+        outputs = tuple(torch.from_numpy(np.asarray(value)) for value in results.values())
+        return outputs[0] if self._single_output else outputs
+
+
+def quantize_openvino(model, calibration: Iterable[torch.Tensor], subset_size: Optional[int] = None):
+    """Post-training int8 quantization of an OpenVINO model by NNCF.
+
+    NNCF's transformer scheme quantizes the inputs of the convolutions and matmuls, with SmoothQuant for the
+    matmuls' activations; LayerNorm, softmax, GELU and the additions stay in higher precision. The class token's
+    score row of the light models (a matmul whose output only ranks tokens) is kept out of it: rounding it to
+    int8 would reorder nearly tied tokens.
+
+    Args:
+        model (openvino.Model): The float model (read from the exported ONNX file).
+        calibration (Iterable[torch.Tensor]): Inputs to collect activation statistics on.
+        subset_size (int, optional): How many of them to use; defaults to all.
+    """
+    import nncf
+    inputs = [tensor.detach().float().cpu().numpy() for tensor in calibration]
+    dataset = nncf.Dataset(inputs)
+    score_rows = [op.get_friendly_name() for op in model.get_ordered_ops()
+                  if op.get_type_name() == 'MatMul' and _is_score_row(op)]
+    return nncf.quantize(
+        model, dataset, model_type=nncf.ModelType.TRANSFORMER, subset_size=subset_size or len(inputs),
+        ignored_scope=nncf.IgnoredScope(names=score_rows, validate=False))
+
+
+def _is_score_row(matmul) -> bool:
+    """Whether a MatMul is a class token's query against all keys: one query row, feeding a softmax."""
+    shape = matmul.get_input_partial_shape(0)
+    if shape.rank.is_dynamic or shape.rank.get_length() < 2 or shape[shape.rank.get_length() - 2].is_dynamic:
+        return False
+    return shape[shape.rank.get_length() - 2].get_length() == 1
+
+
+def collect_backbone_inputs(model: nn.Module, batches: Iterable, limit: int) -> List[torch.Tensor]:
+    """Runs ``model.test_step`` on data batches and records what its backbone receives, up to ``limit`` tensors
+    (the inputs int8 calibration needs: the config's own pre-processing, whatever the codebase).
+
+    Args:
+        model (nn.Module): An OpenMMLab model with a ``backbone``.
+        batches (Iterable): Data batches, as a dataloader yields them.
+        limit (int): How many backbone inputs to keep.
+    """
+    recorded: List[torch.Tensor] = []
+    handle = model.backbone.register_forward_pre_hook(lambda module, args: recorded.append(args[0].detach()))
+    try:
+        with torch.no_grad():
+            for batch in batches:
+                model.test_step(batch)
+                if len(recorded) >= limit:
+                    break
+    finally:
+        handle.remove()
+    if not recorded:
+        raise ValueError('the data gave no batch to calibrate on')
+    return recorded[:limit]
+
+
+def calibration_dataloader(cfg, samples: int):
+    """A dataloader over the config's training images with its test pipeline, one sample per batch, in a fixed
+    order: calibration draws on training data, never on what is evaluated.
+
+    Args:
+        cfg (mmengine.Config): A run config with ``train_dataloader`` and ``test_dataloader``.
+        samples (int): How many samples it yields at most.
+    """
+    import copy
+
+    from mmengine.runner import Runner
+    loader = copy.deepcopy(cfg.train_dataloader)
+    dataset = loader.dataset
+    while 'pipeline' not in dataset and 'dataset' in dataset:  # unwrap RepeatDataset and the like
+        dataset = dataset.dataset
+    dataset.pipeline = copy.deepcopy(_innermost_dataset(cfg.test_dataloader.dataset).pipeline)
+    dataset.test_mode = True
+    dataset.indices = samples
+    loader.update(batch_size=1, num_workers=0, persistent_workers=False,
+                  sampler=dict(type='DefaultSampler', shuffle=False))
+    loader.pop('batch_sampler', None)
+    return Runner.build_dataloader(loader)
+
+
+def _innermost_dataset(dataset):
+    while 'pipeline' not in dataset and 'dataset' in dataset:
+        dataset = dataset.dataset
+    return dataset
