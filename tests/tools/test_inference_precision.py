@@ -8,8 +8,9 @@ import torch
 import torch.nn as nn
 
 from uniformer_mm import UniFormer2D, UniFormer3D
-from uniformer_mm.apis import add_inference_speed_arguments, speed_up_for_inference
+from uniformer_mm.apis import add_inference_speed_arguments
 from uniformer_mm.apis import precision as precision_module
+from uniformer_mm.apis import speed_up_for_inference
 from uniformer_mm.apis.precision import (AutocastBackbone, check_precision_is_native, describe_cpu_support,
                                          native_instructions)
 
