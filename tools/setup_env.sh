@@ -17,7 +17,7 @@ CACHE="${UNIFORMER_MM_CACHE:-$HOME/.cache/uniformer_mm}"
 REQUIREMENTS="$ROOT/requirements"
 PATCHES="$ROOT/tools/setup_patches"
 # Bump when the installed set changes, so that existing venvs re-run the pip steps.
-SETUP_REVISION=6
+SETUP_REVISION=7
 
 log() { printf '[setup] %s\n' "$*" >&2; }
 die() { printf '[setup] ERROR: %s\n' "$*" >&2; exit 1; }
