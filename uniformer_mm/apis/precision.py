@@ -204,6 +204,41 @@ def quantize_openvino(model, calibration: Iterable[torch.Tensor], subset_size: O
         ignored_scope=nncf.IgnoredScope(names=score_rows, validate=False))
 
 
+def quantize_onnxruntime(onnx_file: Path, output_file: Path, calibration: Iterable[torch.Tensor]) -> None:
+    """Post-training int8 quantization of an ONNX file by ONNX Runtime (static, QDQ, int8 weights per channel,
+    activations per tensor), the alternative to :func:`quantize_openvino` that the benchmarks compare it with.
+
+    Only the convolutions and matmuls are quantized; LayerNorm, softmax and GELU stay float32, and so do the light
+    models' class-token score rows (matmuls with one query row), as in :func:`quantize_openvino`.
+
+    Args:
+        onnx_file (Path): The float model.
+        output_file (Path): Where the quantized model goes.
+        calibration (Iterable[torch.Tensor]): Inputs to collect activation ranges on.
+    """
+    import onnx
+    from onnxruntime.quantization import CalibrationDataReader, QuantFormat, QuantType, quantize_static
+
+    model = onnx.shape_inference.infer_shapes(onnx.load(str(onnx_file)))
+    input_name = model.graph.input[0].name
+    shapes = {info.name: info.type.tensor_type.shape for info in model.graph.value_info}
+    score_rows = [node.name for node in model.graph.node
+                  if node.op_type == 'MatMul' and len(shapes.get(node.input[0], ()).dim) >= 2
+                  and shapes[node.input[0]].dim[-2].dim_value == 1]
+
+    class Reader(CalibrationDataReader):
+
+        def __init__(self):
+            self.inputs = iter([{input_name: tensor.detach().float().cpu().numpy()} for tensor in calibration])
+
+        def get_next(self):
+            return next(self.inputs, None)
+
+    quantize_static(str(onnx_file), str(output_file), Reader(), quant_format=QuantFormat.QDQ, per_channel=True,
+                    activation_type=QuantType.QUInt8, weight_type=QuantType.QInt8,
+                    op_types_to_quantize=['Conv', 'MatMul', 'Gemm'], nodes_to_exclude=score_rows)
+
+
 def _is_score_row(matmul) -> bool:
     """Whether a MatMul is a class token's query against all keys: one query row, feeding a softmax."""
     shape = matmul.get_input_partial_shape(0)

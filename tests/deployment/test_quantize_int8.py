@@ -1,0 +1,39 @@
+"""tools/deployment/quantize_int8.py: int8 post-training quantization of a config's backbone, calibrated on the
+config's training data, by NNCF (OpenVINO) and by ONNX Runtime."""
+import pytest
+import torch
+
+from uniformer_mm.apis import build_model_from_config
+
+from helpers import PYTHON, ROOT, run
+
+CONFIG = ROOT / 'configs/mmseg/toy/fpn_uniformer-xxs_toy-shapes-160x160.py'
+
+
+@pytest.fixture(scope='module')
+def toy_checkpoint(tmp_path_factory):
+    """The XXS segmentation toy config's data, and its model's initial weights as a checkpoint."""
+    root = tmp_path_factory.mktemp('int8')
+    run([PYTHON, ROOT / 'tools/dataset_converters/generate_toy_dense.py', 'ade', 'data/toy_dense/ade', '--train', '8',
+         '--val', '2', '--size', '96'], cwd=root)
+    torch.manual_seed(0)
+    torch.save(dict(state_dict=build_model_from_config(str(CONFIG)).state_dict()), root / 'model.pth')
+    return root
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize('backend, suffix', [('openvino', '.xml'), ('onnxruntime', '.onnx')])
+def test_quantizes_the_backbone_and_verifies_it_against_float32(toy_checkpoint, backend, suffix):
+    output_file = toy_checkpoint / f'int8/backbone{suffix}'
+    output = run([PYTHON, ROOT / 'tools/deployment/quantize_int8.py', CONFIG, 'model.pth', '--backend', backend,
+                  '--calibration-samples', '4', '--verify-samples', '2', '--output-file', output_file],
+                 cwd=toy_checkpoint)
+    assert output_file.exists()
+    assert 'calibrated on 4 training samples' in output and '; int8: ' in output  # what the CPU runs natively
+    assert output.count('relative error per output') == 2
+
+
+def test_the_output_file_must_match_the_backend(tmp_path):
+    with pytest.raises(AssertionError, match='--backend openvino writes a .xml file'):
+        run([PYTHON, ROOT / 'tools/deployment/quantize_int8.py', CONFIG, 'model.pth', '--output-file',
+             tmp_path / 'model.onnx'], cwd=tmp_path)
