@@ -6,6 +6,11 @@ UniFormer-S 16x4, counted by torch's FlopCounterMode), CPU latency and peak resi
 clip, each model in its own process. With ``--toy-work-dirs NAME=DIR``, also the toy-task top-1 that
 ``mim test`` wrote to DIR/test_ordered and DIR/test_shuffled (see README). Prints a Markdown table.
 
+``--precisions fp32 bf16`` times every backbone in each precision the same way (bf16: CPU autocast, as
+``uniformer_mm.apis.speed_up_for_inference`` runs it) and adds the relative error of its output against the same
+model in float32 (max |out - fp32| / max |fp32|) and the share of this CPU's matmul throughput in that precision
+(a 4096 x 4096 matmul timed in the same process). The CPU's native instructions per precision are printed first.
+
 Example:
     python tools/analysis_tools/benchmark_video.py --frames 16 --size 224 --threads 2
     python tools/analysis_tools/benchmark_video.py --models light --frames 16 --size 160 --threads 2
@@ -47,6 +52,7 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument('--size', type=int, default=224)
     parser.add_argument('--threads', type=int, default=2)
     parser.add_argument('--repeat', type=int, default=3, help='timed runs after one warm-up run')
+    parser.add_argument('--precisions', nargs='+', choices=('fp32', 'bf16'), default=['fp32'])
     parser.add_argument('--toy-work-dirs', nargs='*', default=[], metavar='NAME=DIR',
                         help="toy-task runs to report, e.g. 'UniFormer3D-S (ours)=work_dirs/toy_motion'")
     parser.add_argument('--worker', help=argparse.SUPPRESS)
@@ -72,15 +78,25 @@ def run_worker(spec: dict) -> dict:
         # would leave attention out of models that call scaled_dot_product_attention.
         counter = FlopCounterMode(display=False)
         with counter, sdpa_kernel([SDPBackend.MATH]):
-            model(clip)
-        timings = []
-        for _ in range(spec['repeat'] + 1):
+            reference = model(clip)
+        results = {}
+        for precision in spec['precisions']:
+            dtype = {'fp32': torch.float32, 'bf16': torch.bfloat16}[precision]
+            timings = []
+            for _ in range(spec['repeat'] + 1):
+                start = time.perf_counter()
+                with torch.autocast('cpu', dtype=dtype, enabled=precision != 'fp32'):
+                    output = model(clip)
+                timings.append(time.perf_counter() - start)
+            a, b = (torch.randn(4096, 4096, dtype=dtype) for _ in range(2))
             start = time.perf_counter()
-            model(clip)
-            timings.append(time.perf_counter() - start)
-    steady = sorted(timings[1:])
+            a @ b
+            peak = 2 * 4096**3 / (time.perf_counter() - start)
+            steady = sorted(timings[1:])
+            error = (output.float() - reference).abs().max() / reference.abs().max()
+            results[precision] = dict(latency=steady[len(steady) // 2], error=float(error), peak=peak)
     return dict(params=sum(p.numel() for p in model.parameters()), gmacs=counter.get_total_flops() / 2e9,
-                latency=steady[len(steady) // 2], peak_rss_mb=resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)
+                precisions=results, peak_rss_mb=resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)
 
 
 def last_accuracy(work_dir: Path) -> str:
@@ -98,25 +114,31 @@ def main() -> None:
         print(json.dumps(run_worker(json.loads(args.worker))))
         return
     toy = dict(item.split('=', 1) for item in args.toy_work_dirs)
+    from uniformer_mm.apis.precision import describe_cpu_support
+    print(describe_cpu_support())
     print(f'Input: one clip of {args.frames} frames at {args.size}x{args.size}; {args.threads} CPU threads; '
           f'latency is the median of {args.repeat} runs after a warm-up\n')
-    print('| backbone | params (M) | GMACs | CPU latency (s) | peak RSS (MB) | toy top-1 (ordered / shuffled) |')
-    print('|---|---|---|---|---|---|')
+    print('| backbone | precision | params (M) | GMACs | CPU latency (s) | max rel. error vs fp32 | % of matmul peak '
+          '| peak RSS (MB) | toy top-1 (ordered / shuffled) |')
+    print('|---|---|---|---|---|---|---|---|---|')
     for name in FAMILIES[args.models]:
         spec = dict(models=args.models, name=name, frames=args.frames, size=args.size, threads=args.threads,
-                    repeat=args.repeat)
+                    repeat=args.repeat, precisions=args.precisions)
         out = subprocess.run([sys.executable, __file__, '--worker', json.dumps(spec)], capture_output=True,
                              text=True)
         if out.returncode:
-            print(f'| {name} | failed: {out.stderr.strip().splitlines()[-1]} |||||')
+            print(f'| {name} | failed: {out.stderr.strip().splitlines()[-1]} ||||||||')
             continue
         result = json.loads(out.stdout.strip().splitlines()[-1])
         accuracy = '-'
         if name in toy:
             ordered, shuffled = (last_accuracy(Path(toy[name]) / part) for part in ('test_ordered', 'test_shuffled'))
             accuracy = f'{ordered} / {shuffled}'
-        print(f"| {name} | {result['params'] / 1e6:.1f} | {result['gmacs']:.1f} | {result['latency']:.2f} | "
-              f"{result['peak_rss_mb']:.0f} | {accuracy} |")
+        for precision, timing in result['precisions'].items():
+            share = 100 * 2 * result['gmacs'] * 1e9 / timing['latency'] / timing['peak']
+            print(f"| {name} | {precision} | {result['params'] / 1e6:.1f} | {result['gmacs']:.1f} | "
+                  f"{timing['latency']:.2f} | {timing['error']:.1e} | {share:.0f} | {result['peak_rss_mb']:.0f} | "
+                  f'{accuracy} |')
 
 
 if __name__ == '__main__':
