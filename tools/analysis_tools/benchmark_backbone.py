@@ -12,15 +12,25 @@ recipes), S (global), the light XXS and XS, and mmdet's Swin-T (the Mask R-CNN S
 - ``openvino-static``: the same file reshaped to the image's shape before compiling (OpenVINO's usual set-up for
   a fixed input size: shape-specialised kernels; compiled once per size, in the warm-up round).
 
+Each path runs in each of ``--precisions`` where it applies, for UniFormer and Swin-T alike: ``fp32``; ``bf16``
+(``eager`` and ``compiled`` under CPU autocast, ``compiled`` with inductor freezing, as
+``uniformer_mm.apis.speed_up_for_inference`` does; ``openvino-static`` with OpenVINO's bf16 precision hint); ``int8``
+(``openvino-static`` after NNCF post-training quantization, ``onnxruntime`` after ONNX Runtime's static QDQ
+quantization, both calibrated on ``--calibration`` random inputs of the first size). The CPU's native instructions
+per precision are printed first.
+
 Every model and path is timed in interleaved rounds (one call each per round, after a warm-up round that also
 compiles), so that all of them share the machine's state; the table gives the median latency, its ratio to Swin-T
 eager, the largest relative output error against the model's eager outputs (max |out - eager| / max |eager|),
-multiply-accumulates, and the share of this machine's float32 matmul throughput the path reaches
-(2 x MACs / latency over the FLOP/s of a 4096 x 4096 matmul on the same threads). ``--memory`` adds, per model,
+multiply-accumulates, and the share of this machine's matmul throughput in the path's precision the path reaches
+(2 x MACs / latency over the operations per second of a 4096 x 4096 matmul on the same threads in float32,
+bfloat16 or int8, timed in the same rounds). The error is against the model's float32 eager outputs.
+``--memory`` adds, per model,
 what one training step keeps for backward with and without gradient checkpointing.
 
 Example:
     python tools/analysis_tools/benchmark_backbone.py --size 800 1344 --size 224 224 --threads 2 --memory
+    python tools/analysis_tools/benchmark_backbone.py --size 800 1344 --models s-h14 swin-t --precisions bf16 int8
 """
 import argparse
 import copy
@@ -28,6 +38,7 @@ import statistics
 import tempfile
 import time
 from pathlib import Path
+from functools import partial
 from typing import Callable, Dict, List, Tuple
 
 import numpy as np
@@ -37,6 +48,8 @@ from torch.nn.attention import SDPBackend, sdpa_kernel
 from torch.utils.flop_counter import FlopCounterMode
 
 from uniformer_mm import UniFormer2D
+from uniformer_mm.apis.precision import (AutocastBackbone, describe_cpu_support, quantize_onnxruntime,
+                                         quantize_openvino)
 from uniformer_mm.deployment import export_onnx
 
 MODELS = {
@@ -47,8 +60,12 @@ MODELS = {
     'swin-t': lambda with_cp=False: swin_t(with_cp),
 }
 PATHS = ('eager', 'deploy', 'compiled', 'onnxruntime', 'openvino', 'openvino-static')
-# Swin-T has nothing to fold and the comparison asked of it is PyTorch eager and compiled.
-SWIN_PATHS = ('eager', 'compiled')
+PRECISIONS = ('fp32', 'bf16', 'int8')
+# The paths offered in each lower precision (fp32 has them all).
+LOWER_PRECISION_PATHS = {'bf16': ('eager', 'compiled', 'openvino-static'), 'int8': ('onnxruntime', 'openvino-static')}
+# Swin-T has nothing to fold.
+SWIN_PATHS = ('eager', 'compiled', 'onnxruntime', 'openvino-static')
+OPENVINO_HINTS = {'fp32': 'f32', 'bf16': 'bf16', 'int8': 'bf16'}
 
 
 def swin_t(with_cp: bool = False) -> nn.Module:
@@ -63,6 +80,8 @@ def parse_args() -> argparse.Namespace:
                         help='input size (repeatable); default 800x1344 and 224x224')
     parser.add_argument('--models', nargs='+', choices=sorted(MODELS), default=list(MODELS))
     parser.add_argument('--paths', nargs='+', choices=PATHS, default=list(PATHS))
+    parser.add_argument('--precisions', nargs='+', choices=PRECISIONS, default=['fp32'])
+    parser.add_argument('--calibration', type=int, default=4, help='int8: random calibration inputs')
     parser.add_argument('--threads', type=int, default=2)
     parser.add_argument('--repeat', type=int, default=3, help='timed rounds after the warm-up round')
     parser.add_argument('--memory', action='store_true', help='also measure training memory with / without with_cp')
@@ -72,11 +91,20 @@ def parse_args() -> argparse.Namespace:
 MATMUL_SIZE = 4096
 
 
-def matmul_runner() -> Callable:
-    """A float32 MATMUL_SIZE x MATMUL_SIZE matmul, timed among the models' paths as the machine's reference
-    throughput (the share of it a path reaches is its '% of matmul peak')."""
-    a, b = torch.randn(MATMUL_SIZE, MATMUL_SIZE), torch.randn(MATMUL_SIZE, MATMUL_SIZE)
-    return lambda image: [(a @ b)[:1, :1].numpy()]
+def matmul_runners(precisions) -> Dict[str, Callable]:
+    """A MATMUL_SIZE x MATMUL_SIZE matmul per precision (int8: int8 x int8 into int32, ``torch._int_mm``), timed
+    among the models' paths as the machine's reference throughput (the share of it a path reaches is its '% of
+    matmul peak')."""
+    runners = {}
+    for precision in precisions:
+        if precision == 'int8':
+            a, b = (torch.randint(-128, 127, (MATMUL_SIZE, MATMUL_SIZE), dtype=torch.int8) for _ in range(2))
+            runners[precision] = lambda image, a=a, b=b: [torch._int_mm(a, b)[:1, :1].numpy()]
+        else:
+            dtype = torch.float32 if precision == 'fp32' else torch.bfloat16
+            a, b = (torch.randn(MATMUL_SIZE, MATMUL_SIZE, dtype=dtype) for _ in range(2))
+            runners[precision] = lambda image, a=a, b=b: [(a @ b)[:1, :1].float().numpy()]
+    return runners
 
 
 def count_macs(model: nn.Module, image: torch.Tensor) -> float:
@@ -89,11 +117,12 @@ def count_macs(model: nn.Module, image: torch.Tensor) -> float:
 
 def as_arrays(outputs) -> List[np.ndarray]:
     outputs = [outputs] if isinstance(outputs, (torch.Tensor, np.ndarray)) else list(outputs)
-    return [o.numpy() if isinstance(o, torch.Tensor) else o for o in outputs]
+    return [o.float().numpy() if isinstance(o, torch.Tensor) else o for o in outputs]
 
 
-def build_paths(name: str, paths: Tuple[str, ...], work_dir: Path) -> Dict[str, Callable]:
-    """One callable per path, from an image tensor to a list of arrays; all paths share the same weights."""
+def build_paths(name: str, paths: Tuple[str, ...], precisions: Tuple[str, ...], work_dir: Path,
+                calibration: List[torch.Tensor]) -> Dict[Tuple[str, str], Callable]:
+    """One callable per (precision, path), from an image tensor to a list of arrays; all share the same weights."""
     torch.manual_seed(0)
     eager = MODELS[name]()
     eager.eval()  # not chained: mmdet's SwinTransformer.train returns None
@@ -107,51 +136,77 @@ def build_paths(name: str, paths: Tuple[str, ...], work_dir: Path) -> Dict[str, 
             for param_name, param in eager.named_parameters():
                 if param_name.endswith('attn.qkv.weight'):
                     param.mul_(6)
-    runners = {'eager': eager}
     if name == 'swin-t':
         paths = tuple(p for p in paths if p in SWIN_PATHS)
-        if 'compiled' in paths:
-            # Static shapes: at a second size torch would otherwise recompile with dynamic shapes, which took
-            # longer than 20 minutes on 2 cores for these models.
-            runners['compiled'] = torch.compile(eager, dynamic=False)
+        folded = eager
     else:
         folded = copy.deepcopy(eager)
         folded.switch_to_deploy()
-        runners['deploy'] = folded
-        if 'compiled' in paths:
-            # The compiled wrapper shares the folded module and its weights.
-            runners['compiled'] = torch.compile(folded, dynamic=False)
-        if {'onnxruntime', 'openvino', 'openvino-static'} & set(paths):
-            onnx_file = work_dir / f'{name}.onnx'
-            export_onnx(folded, torch.randn(1, 3, 224, 224), onnx_file)
-            if 'onnxruntime' in paths:
-                import onnxruntime
-                options = onnxruntime.SessionOptions()
-                options.intra_op_num_threads = torch.get_num_threads()
-                session = onnxruntime.InferenceSession(str(onnx_file), options, providers=['CPUExecutionProvider'])
-                runners['onnxruntime'] = lambda image, s=session: s.run(None, {s.get_inputs()[0].name: image.numpy()})
-            if {'openvino', 'openvino-static'} & set(paths):
-                runners.update(openvino_runners(onnx_file))
-    return {path: runners[path] for path in paths if path in runners}
+    wanted = {(precision, path) for precision in precisions for path in paths
+              if precision == 'fp32' or path in LOWER_PRECISION_PATHS[precision]}
+    runners = {('fp32', 'eager'): eager}
+    if name != 'swin-t':
+        runners['fp32', 'deploy'] = folded
+    if ('bf16', 'eager') in wanted:
+        runners['bf16', 'eager'] = AutocastBackbone(eager, torch.bfloat16)
+    for precision in ('fp32', 'bf16'):
+        if (precision, 'compiled') in wanted:
+            # Static shapes: at a second size torch would otherwise recompile with dynamic shapes, which took
+            # longer than 20 minutes on 2 cores for these models. Freezing as speed_up_for_inference does.
+            module = folded if precision == 'fp32' else AutocastBackbone(folded, torch.bfloat16)
+            runners[precision, 'compiled'] = torch.compile(module, dynamic=False, options={'freezing': True})
+    exported = {key for key in wanted if key[1] in ('onnxruntime', 'openvino', 'openvino-static')}
+    for precision, path in exported:
+        runners[precision, path] = per_shape(partial(exported_runner, folded, precision, path, work_dir / name,
+                                                     calibration, dynamic=name != 'swin-t'))
+    return {key: runners[key] for key in sorted(wanted, key=lambda k: (PRECISIONS.index(k[0]), PATHS.index(k[1])))
+            if key in runners}
 
 
-def openvino_runners(onnx_file: Path) -> Dict[str, Callable]:
-    """The ``openvino`` (dynamic shapes, as exported) and ``openvino-static`` (reshaped per image size) runners."""
+def per_shape(build: Callable) -> Callable:
+    """A runner built for each input shape it meets (in the warm-up round), by ``build(example_input)``."""
+    built = {}
+
+    def run(image: torch.Tensor) -> List[np.ndarray]:
+        if image.shape not in built:
+            built[image.shape] = build(image)
+        return built[image.shape](image)
+
+    return run
+
+
+def exported_runner(model: nn.Module, precision: str, path: str, work_dir: Path, calibration: List[torch.Tensor],
+                    image: torch.Tensor, dynamic: bool = True) -> Callable:
+    """The ONNX Runtime or OpenVINO runner of ``model`` at ``image``'s shape. UniFormer is exported once with
+    dynamic sizes (``openvino-static`` reshapes it to the shape); mmdet's Swin-T specialises the batch size during
+    export, so it is exported at each shape. int8 calibrates on ``calibration`` (random inputs, redrawn at the
+    shape where they differ)."""
+    import onnxruntime
     import openvino
+    work_dir.mkdir(parents=True, exist_ok=True)
+    onnx_file = work_dir / ('dynamic.onnx' if dynamic else '{}x{}.onnx'.format(*image.shape[-2:]))
+    if not onnx_file.exists():
+        export_onnx(model, image, onnx_file, dynamic=dynamic)
+    if calibration and calibration[0].shape != image.shape and not dynamic:
+        calibration = [torch.randn(image.shape) for _ in calibration]
+    if path == 'onnxruntime':
+        if precision == 'int8':
+            quantized = onnx_file.with_suffix('.int8.onnx')
+            quantize_onnxruntime(onnx_file, quantized, calibration)
+            onnx_file = quantized
+        options = onnxruntime.SessionOptions()
+        options.intra_op_num_threads = torch.get_num_threads()
+        session = onnxruntime.InferenceSession(str(onnx_file), options, providers=['CPUExecutionProvider'])
+        return lambda x: session.run(None, {session.get_inputs()[0].name: x.numpy()})
     core = openvino.Core()
-    config = {'INFERENCE_NUM_THREADS': torch.get_num_threads(), 'INFERENCE_PRECISION_HINT': 'f32'}
-    dynamic = core.compile_model(str(onnx_file), 'CPU', config)
-    static_models = {}
-
-    def run_static(image: torch.Tensor) -> List[np.ndarray]:
-        shape = tuple(image.shape)
-        if shape not in static_models:
-            model = core.read_model(str(onnx_file))
-            model.reshape(list(shape))
-            static_models[shape] = core.compile_model(model, 'CPU', config)
-        return list(static_models[shape](image.numpy()).values())
-
-    return {'openvino': lambda image: list(dynamic(image.numpy()).values()), 'openvino-static': run_static}
+    source = core.read_model(str(onnx_file))
+    if precision == 'int8':
+        source = quantize_openvino(source, calibration)
+    if path == 'openvino-static':
+        source.reshape(list(image.shape))
+    config = {'INFERENCE_NUM_THREADS': torch.get_num_threads(), 'INFERENCE_PRECISION_HINT': OPENVINO_HINTS[precision]}
+    compiled = core.compile_model(source, 'CPU', config)
+    return lambda x: list(compiled(x.numpy()).values())
 
 
 def saved_for_backward_mb(name: str, with_cp: bool, image: torch.Tensor) -> float:
@@ -175,40 +230,49 @@ def main() -> None:
     args = parse_args()
     torch.set_num_threads(args.threads)
     sizes = args.size or [[800, 1344], [224, 224]]
+    precisions = tuple(p for p in PRECISIONS if p in args.precisions)
+    print(describe_cpu_support())
     print(f'{args.threads} CPU threads; batch 1, median of {args.repeat} interleaved rounds after a warm-up round; '
-          f'a {MATMUL_SIZE}x{MATMUL_SIZE} float32 matmul is timed in every round as the reference throughput\n')
-    print('| input | model | path | latency (ms) | vs Swin-T eager | max rel. error vs eager | GMACs '
-          '| % of matmul peak |')
-    print('|---|---|---|---|---|---|---|---|')
+          f'a {MATMUL_SIZE}x{MATMUL_SIZE} matmul per precision is timed in every round as the reference throughput\n')
+    print('| input | model | precision | path | latency (ms) | vs Swin-T eager fp32 | max rel. error vs fp32 eager '
+          '| GMACs | % of matmul peak |')
+    print('|---|---|---|---|---|---|---|---|---|')
+    calibration = [torch.randn(1, 3, *sizes[0]) for _ in range(args.calibration)]
     with tempfile.TemporaryDirectory() as work_dir:
-        runners = {name: build_paths(name, tuple(args.paths), Path(work_dir)) for name in args.models}
-        runners['matmul'] = {'reference': matmul_runner()}
+        runners = {name: build_paths(name, tuple(args.paths), precisions, Path(work_dir), calibration)
+                   for name in args.models}
+        runners['matmul'] = {(precision, 'reference'): runner
+                             for precision, runner in matmul_runners(precisions).items()}
         for height, width in sizes:
             image = torch.randn(1, 3, height, width)
-            latencies = {(name, path): [] for name, paths in runners.items() for path in paths}
+            latencies = {(name, key): [] for name, keys in runners.items() for key in keys}
             errors, reference = {}, {}
             with torch.no_grad():
+                for name in args.models:
+                    reference[name] = as_arrays(runners[name]['fp32', 'eager'](image))
                 for round_index in range(args.repeat + 1):
-                    for (name, path) in latencies:
+                    for (name, key) in latencies:
                         start = time.perf_counter()
-                        outputs = as_arrays(runners[name][path](image))
+                        outputs = as_arrays(runners[name][key](image))
                         elapsed = time.perf_counter() - start
-                        if round_index == 0:
-                            reference.setdefault(name, outputs)
-                            errors[name, path] = max(float(np.abs(o - r).max() / np.abs(r).max())
-                                                     for o, r in zip(outputs, reference[name]))
-                        else:
-                            latencies[name, path].append(elapsed)
-            peak = 2 * MATMUL_SIZE**3 / statistics.median(latencies.pop(('matmul', 'reference')))
-            print(f'| {height}x{width} | (matmul peak: {peak / 1e9:.0f} GFLOP/s) | | | | | | |')
-            macs = {name: count_macs(runners[name]['eager'], image) for name in args.models}
-            swin = statistics.median(latencies['swin-t', 'eager']) if ('swin-t', 'eager') in latencies else None
-            for (name, path), times in latencies.items():
+                        if round_index == 0 and name != 'matmul':
+                            errors[name, key] = max(float(np.abs(o - r).max() / np.abs(r).max())
+                                                    for o, r in zip(outputs, reference[name]))
+                        elif round_index > 0:
+                            latencies[name, key].append(elapsed)
+            peaks = {precision: 2 * MATMUL_SIZE**3 / statistics.median(latencies.pop(('matmul', key)))
+                     for precision, key in [(p, (p, 'reference')) for p in precisions]}
+            peak_list = ', '.join(f'{precision} {peak / 1e9:.0f} GOP/s' for precision, peak in peaks.items())
+            print(f'| {height}x{width} | (matmul peak: {peak_list}) | | | | | | | |')
+            macs = {name: count_macs(runners[name]['fp32', 'eager'], image) for name in args.models}
+            swin = latencies.get(('swin-t', ('fp32', 'eager')))
+            swin = statistics.median(swin) if swin else None
+            for (name, (precision, path)), times in latencies.items():
                 latency = statistics.median(times)
                 ratio = f'{latency / swin:.2f}' if swin else '-'
-                print(f'| {height}x{width} | {name} | {path} | {latency * 1e3:.0f} | {ratio} | '
-                      f'{errors[name, path]:.1e} | {macs[name] / 1e9:.1f} | '
-                      f'{100 * 2 * macs[name] / latency / peak:.0f} |', flush=True)
+                print(f'| {height}x{width} | {name} | {precision} | {path} | {latency * 1e3:.0f} | {ratio} | '
+                      f'{errors[name, (precision, path)]:.1e} | {macs[name] / 1e9:.1f} | '
+                      f'{100 * 2 * macs[name] / latency / peaks[precision]:.0f} |', flush=True)
     if args.memory:
         print('\n| input | model | training: saved for backward (MB), with_cp off | with_cp on (every block) |')
         print('|---|---|---|---|')
