@@ -37,8 +37,8 @@ import copy
 import statistics
 import tempfile
 import time
-from pathlib import Path
 from functools import partial
+from pathlib import Path
 from typing import Callable, Dict, List, Tuple
 
 import numpy as np
@@ -48,8 +48,7 @@ from torch.nn.attention import SDPBackend, sdpa_kernel
 from torch.utils.flop_counter import FlopCounterMode
 
 from uniformer_mm import UniFormer2D
-from uniformer_mm.apis.precision import (AutocastBackbone, describe_cpu_support, quantize_onnxruntime,
-                                         quantize_openvino)
+from uniformer_mm.apis.precision import AutocastBackbone, describe_cpu_support, quantize_onnxruntime, quantize_openvino
 from uniformer_mm.deployment import export_onnx
 
 MODELS = {
