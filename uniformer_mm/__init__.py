@@ -4,8 +4,9 @@ Importing this package (``custom_imports=dict(imports=['uniformer_mm'])`` in a c
 outside its own classes, and nothing else:
 
 - registers the backbones in mmengine's root ``MODELS`` registry, visible from mmdet, mmseg, mmpose, mmpretrain
-  and mmaction2, and ``CPUDistributedDataParallel`` in its ``MODEL_WRAPPERS`` (:mod:`uniformer_mm.engine`); the
-  heads register when :mod:`uniformer_mm.models.heads` is imported;
+  and mmaction2, ``CPUDistributedDataParallel`` in its ``MODEL_WRAPPERS`` and ``CPUAmpOptimWrapper`` (bfloat16
+  training on a CPU) in its ``OPTIM_WRAPPERS`` (:mod:`uniformer_mm.engine`); the heads register when
+  :mod:`uniformer_mm.models.heads` is imported;
 - the checkpoint policy: routes every prefix of mmengine's ``CheckpointLoader`` (local paths, http(s),
   ``open-mmlab://`` and the other model-zoo prefixes, ``s3://``) through the checkpoint reader of
   :mod:`uniformer_mm.checkpoint_safety`, and replaces ``CheckpointLoader.load_checkpoint`` with one that refuses
