@@ -93,7 +93,9 @@ def frame_strip(frames_dir: Path, label: str, path: Path, count: int = 6) -> Pat
 
 
 def speed_up(inferencer, args: argparse.Namespace) -> None:
-    speed_up_from_args(inferencer.model, args, inferencer.cfg)
+    # mmengine's inferencers keep their config as ``cfg``, mmpretrain's as ``config``; int8 calibrates on it.
+    config = getattr(inferencer, 'cfg', None) or getattr(inferencer, 'config', None)
+    speed_up_from_args(inferencer.model, args, config)
     print(describe_inference_path(args.precision, args.backend))
 
 

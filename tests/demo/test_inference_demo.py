@@ -43,3 +43,24 @@ def test_demo_writes_a_picture(tmp_path, data, task):
         assert image is not None and min(image.shape[:2]) >= 64 and image.std() > 1
     if task == 'video':
         assert any(p.suffix == '.mp4' and p.stat().st_size > 1000 for p in pictures)
+
+
+@pytest.mark.parametrize('task, options', [
+    ('cls', ['--precision', 'bf16']),
+    ('video', ['--precision', 'bf16', '--backend', 'openvino']),
+])
+def test_demo_runs_the_backbone_in_lower_precision(tmp_path, data, task, options):
+    source = data / INPUTS[task]
+    if task != 'video':
+        source = sorted(source.glob('*.jpg'))[0]
+    output = run([PYTHON, ROOT / 'demo/inference_demo.py', task, '--checkpoint', 'none', '--input', source,
+                  '--out-dir', tmp_path, '--allow-emulated', *options], ROOT)
+    backend = options[options.index('--backend') + 1] if '--backend' in options else 'pytorch'
+    assert f'backbone in bf16 through {backend}; CPU ' in output
+    assert any(line.startswith('wrote ') for line in output.splitlines())
+
+
+def test_maskrcnn_demo_runs_the_backbone_in_bf16():
+    output = run([PYTHON, 'demo/demo_maskrcnn.py', '--size', '256', '320', '--topk', '3', '--precision', 'bf16',
+                  '--allow-emulated'], timeout=600)
+    assert 'backbone in bf16 through pytorch; CPU ' in output
