@@ -272,8 +272,9 @@ def collect_backbone_inputs(model: nn.Module, batches: Iterable, limit: int) -> 
 
 
 def calibration_dataloader(cfg, samples: int):
-    """A dataloader over the config's training images with its test pipeline, one sample per batch, in a fixed
-    order: calibration draws on training data, never on what is evaluated.
+    """A dataloader over ``samples`` of the config's training images, evenly spaced through the dataset (a
+    folder-per-class dataset lists its classes one after the other, so the first ones would all be one class),
+    with its test pipeline, one sample per batch: calibration draws on training data, never on what is evaluated.
 
     Args:
         cfg (mmengine.Config): A run config with ``train_dataloader`` and ``test_dataloader``.
@@ -282,17 +283,21 @@ def calibration_dataloader(cfg, samples: int):
     import copy
 
     from mmengine.runner import Runner
+    from torch.utils.data import DataLoader
     loader = copy.deepcopy(cfg.train_dataloader)
-    dataset = loader.dataset
-    while 'pipeline' not in dataset and 'dataset' in dataset:  # unwrap RepeatDataset and the like
-        dataset = dataset.dataset
+    dataset = _innermost_dataset(loader.dataset)
     dataset.pipeline = copy.deepcopy(_innermost_dataset(cfg.test_dataloader.dataset).pipeline)
     dataset.test_mode = True
-    dataset.indices = samples
     loader.update(batch_size=1, num_workers=0, persistent_workers=False,
                   sampler=dict(type='DefaultSampler', shuffle=False))
     loader.pop('batch_sampler', None)
-    return Runner.build_dataloader(loader)
+    built = Runner.build_dataloader(loader)
+    subset = built.dataset
+    while not hasattr(subset, 'get_subset_') and hasattr(subset, 'dataset'):
+        subset = subset.dataset
+    picks = np.unique(np.linspace(0, len(subset) - 1, min(samples, len(subset))).round().astype(int))
+    subset.get_subset_(picks.tolist())
+    return DataLoader(subset, batch_size=1, shuffle=False, collate_fn=built.collate_fn)
 
 
 def _innermost_dataset(dataset):
