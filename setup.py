@@ -31,5 +31,5 @@ setup(
     python_requires='>=3.8',
     install_requires=requirements('runtime.txt'),
     extras_require=dict(codebases=requirements('codebases.txt'), deployment=requirements('deployment.txt'),
-                        tests=requirements('tests.txt')),
+                        analysis=requirements('analysis.txt'), tests=requirements('tests.txt')),
 )
