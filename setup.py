@@ -25,9 +25,14 @@ setup(
     long_description_content_type='text/markdown',
     license='Apache-2.0',
     packages=find_packages(include=['uniformer_mm', 'uniformer_mm.*']),
-    # `mim search uniformer_mm` reads uniformer_mm/.mim/model-index.yml; in the source tree .mim/model-index.yml
-    # and .mim/configs are symlinks to the root model-index.yml and configs/, which a wheel stores as copies.
-    package_data={'uniformer_mm': ['.mim/model-index.yml', '.mim/configs/*/metafile.yml', '.mim/configs/**/*.py']},
+    # OpenMMLab's .mim convention: `mim search` reads uniformer_mm/.mim/model-index.yml, `mim train/test/run
+    # uniformer_mm` find configs in .mim/configs and scripts in .mim/tools. In the source tree these are symlinks
+    # to the root model-index.yml, configs/ and tools/, which a wheel stores as copies. The shell scripts and
+    # tools/setup_patches/ set up a checkout and stay out.
+    package_data={'uniformer_mm': [
+        '.mim/model-index.yml', '.mim/configs/*/metafile.yml', '.mim/configs/**/*.py',
+        '.mim/tools/*.py', '.mim/tools/analysis_tools/**/*.py', '.mim/tools/dataset_converters/*.py',
+        '.mim/tools/deployment/*.py', '.mim/tools/data/kinetics/*.txt']},
     python_requires='>=3.8',
     install_requires=requirements('runtime.txt'),
     extras_require=dict(codebases=requirements('codebases.txt'), deployment=requirements('deployment.txt'),

@@ -1,0 +1,110 @@
+"""Where the files that ship with the package are: the configs, the scripts of ``tools/`` and the Kinetics-400 label
+files, under ``uniformer_mm/.mim/`` (OpenMMLab's layout, which ``mim train / test / run uniformer_mm`` read; in a
+clone these are links to the repository's ``configs/`` and ``tools/``).
+
+A shipped config by name, for the inferencers and ``Config.fromfile``::
+
+    from uniformer_mm.shipped import config_path
+    MMSegInferencer(model=config_path('upernet_uniformer-s_8xb2-160k_ade20k-512x512'), ...)
+
+From a shell (``python -m uniformer_mm.shipped -h``)::
+
+    python -m uniformer_mm.shipped --list                      # every shipped config, relative to the root
+    python -m uniformer_mm.shipped mmseg/upernet_uniformer-s_8xb2-160k_ade20k-512x512.py
+    python -m uniformer_mm.shipped tools/data/kinetics/label_map_k400.txt
+    export UNIFORMER_MM_CONFIGS=$(python -m uniformer_mm.shipped --root)
+
+A config of your own, anywhere, inherits a shipped one through that variable (mmengine substitutes
+``{{$NAME:default}}`` in a config's text before it reads ``_base_``; with an empty default an unset variable is an
+error that names it)::
+
+    _base_ = '{{$UNIFORMER_MM_CONFIGS:}}/mmseg/upernet_uniformer-s_8xb2-160k_ade20k-512x512.py'
+
+(``_base_ = 'uniformer_mm::...'`` is refused by mmengine 0.10, which accepts only the packages of its own table.)
+"""
+import argparse
+import difflib
+import sys
+from pathlib import Path
+from typing import List
+
+# The installed package's .mim folder (in a clone: links to the repository's model-index.yml, configs/ and tools/).
+MIM_ROOT = Path(__file__).resolve().parent / '.mim'
+CONFIG_ROOT = MIM_ROOT / 'configs'
+# The environment variable that users' own configs name in ``_base_`` (documented in README and docs/).
+CONFIG_ROOT_VARIABLE = 'UNIFORMER_MM_CONFIGS'
+
+
+def list_configs() -> List[str]:
+    """Every shipped config, as its path relative to the config root (``mmseg/upernet_...py``), sorted; the
+    ``_base_`` recipes they inherit are left out."""
+    return sorted(path.relative_to(CONFIG_ROOT).as_posix() for path in CONFIG_ROOT.rglob('*.py')
+                  if '_base_' not in path.relative_to(CONFIG_ROOT).parts)
+
+
+def config_path(name: str) -> str:
+    """The absolute path of a shipped config.
+
+    Args:
+        name (str): Its path under ``configs/`` (``'mmseg/upernet_uniformer-s_8xb2-160k_ade20k-512x512.py'``,
+            ``'.py'`` optional, a leading ``configs/`` allowed), or its file name alone, which is also its name in
+            ``mim search uniformer_mm`` (``'upernet_uniformer-s_8xb2-160k_ade20k-512x512'``).
+
+    Raises:
+        FileNotFoundError: No shipped config has that name; the closest names are suggested.
+    """
+    relative = name[len('configs/'):] if name.startswith('configs/') else name
+    relative = relative if relative.endswith('.py') else relative + '.py'
+    configs = list_configs()
+    if relative in configs:
+        return str(CONFIG_ROOT / relative)
+    by_file_name = [config for config in configs if config.rsplit('/', 1)[-1] == relative]
+    if len(by_file_name) == 1:
+        return str(CONFIG_ROOT / by_file_name[0])
+    close = difflib.get_close_matches(relative, configs + [config.rsplit('/', 1)[-1] for config in configs], n=3)
+    hint = f"; did you mean {' or '.join(repr(c[:-len('.py')]) for c in close)}?" if close else ''
+    raise FileNotFoundError(f'uniformer_mm ships no config {name!r}{hint} (python -m uniformer_mm.shipped --list '
+                            f'lists them; they are under {CONFIG_ROOT})')
+
+
+def shipped_path(relative: str) -> str:
+    """The absolute path of any shipped file, given its path in the repository (``'configs/...'``,
+    ``'tools/data/kinetics/label_map_k400.txt'``, ``'tools/convert_checkpoint.py'``).
+
+    Raises:
+        FileNotFoundError: The package ships no such file.
+    """
+    path = MIM_ROOT / relative
+    if not path.is_file():
+        raise FileNotFoundError(f'uniformer_mm ships no file {relative!r} (shipped: model-index.yml, configs/, and '
+                                f'tools/ without its shell scripts, under {MIM_ROOT})')
+    return str(path)
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(
+        prog='python -m uniformer_mm.shipped',
+        description='Print the installed paths of shipped configs and files (configs by name, '
+                    'e.g. upernet_uniformer-s_8xb2-160k_ade20k-512x512; other files by their path in the repository, '
+                    'e.g. tools/data/kinetics/label_map_k400.txt).')
+    parser.add_argument('names', nargs='*', help='configs (by name or path under configs/) or files (tools/...)')
+    group = parser.add_mutually_exclusive_group()
+    group.add_argument('--list', action='store_true', help='list the shipped configs')
+    group.add_argument('--root', action='store_true',
+                       help=f'print the config root (for {CONFIG_ROOT_VARIABLE}, which your configs can name in '
+                            f"_base_ = '{{{{${CONFIG_ROOT_VARIABLE}:}}}}/mmseg/...py')")
+    args = parser.parse_args(argv)
+    if not (args.names or args.list or args.root):
+        parser.error('give a name, --list or --root')
+    lines = list_configs() if args.list else [str(CONFIG_ROOT)] if args.root else []
+    try:
+        lines += [shipped_path(name) if name.startswith('tools/') else config_path(name) for name in args.names]
+    except FileNotFoundError as error:
+        print(f'error: {error}', file=sys.stderr)
+        return 1
+    print('\n'.join(lines))
+    return 0
+
+
+if __name__ == '__main__':
+    sys.exit(main())
