@@ -13,8 +13,8 @@ from pathlib import Path
 import pytest
 import torch
 
-from uniformer_mm import CheckpointFileError, UniFormer2D
-from uniformer_mm.checkpoint_routes import cache_path
+from uniformer_mm import CheckpointFileError, UniFormer2D, checkpoint_routes
+from uniformer_mm.checkpoint_routes import cache_path, fetch_checkpoint
 from uniformer_mm.checkpoint_sources import (LOAD_ROUTES, RELEASED_CHECKPOINTS, TRAIN_FROM_SCRATCH,
                                              check_pretrained_sources, resolve_checkpoint)
 from uniformer_mm.models.backbones.uniformer import UniFormerBase
@@ -48,7 +48,7 @@ def hub_cache(tmp_path, monkeypatch):
 
 def test_every_entry_is_complete_and_loads_into_its_arch():
     for name, entry in RELEASED_CHECKPOINTS.items():
-        assert entry.url or entry.page, name
+        assert entry.url or entry.mirrors or entry.page, name
         assert all(url.startswith('https://') for url in (entry.url, *entry.mirrors, entry.page) if url), name
         family = UniFormerBase.arch_zoo
         assert entry.arch in family and entry.head_dim == family[entry.arch]['head_dim'], name
@@ -178,3 +178,46 @@ def test_downloaded_hostile_file_is_refused(server):
     with pytest.raises(CheckpointFileError, match=r'evil.pth: a legacy \(pre-1.6\) torch.save file.*\(the download '
                                                   r'was not kept\)'):
         UniFormer2D(init_cfg=dict(type='Pretrained', checkpoint=f'{base}/evil.pth')).init_weights()
+
+
+def test_a_released_name_offline_names_the_url_its_other_hosts_and_the_local_path_way(server, monkeypatch):
+    base, _, _ = server
+    entry = RELEASED_CHECKPOINTS['uniformer_small_in1k']
+    unreachable = f'{base}/uniformer_small_in1k.pth'.replace(base.rsplit(':', 1)[1], '9')  # port 9: nothing listens
+    monkeypatch.setitem(RELEASED_CHECKPOINTS, 'uniformer_small_in1k', dataclasses.replace(entry, url=unreachable))
+    with pytest.raises(CheckpointFileError) as error:
+        UniFormer2D(init_cfg=dict(type='Pretrained', checkpoint='uniformer_small_in1k')).init_weights()
+    message = str(error.value)
+    assert message.startswith(f'{unreachable}: download failed: ')
+    assert f"if this machine cannot reach it, download {unreachable} (the release's uniformer_small_in1k; also at " \
+           f'{entry.mirrors[0]}' in message
+    assert "give the file's local path instead (init_cfg's checkpoint, load_from, or --checkpoint)" in message
+
+
+@pytest.mark.parametrize('typo', ['uniformer_smal_in1k', 'checkpoints/uniformer_smal_in1k.pth'])
+def test_a_mistyped_name_gets_the_released_names_closest_to_it(typo):
+    with pytest.raises(FileNotFoundError, match=r"did you mean 'uniformer_small_in1k'"):
+        resolve_checkpoint(typo)
+
+
+def test_mirrors_are_direct_downloads_without_a_recorded_hash():
+    from uniformer_mm.checkpoint_routes import recorded_sha256
+    light = 'https://huggingface.co/Andy1621/uniformer_light/resolve/main'
+    # A name whose only direct download is a mirror downloads from it (the video configs' XXS ImageNet weights).
+    assert resolve_checkpoint('uniformer_xxs_160_in1k') == f'{light}/uniformer_xxs_160_in1k.pth'
+    assert RELEASED_CHECKPOINTS['uniformer_xxs16_160_k400'].mirrors == (f'{light}/uniformer_xxs16_160_k400.pth', )
+    assert RELEASED_CHECKPOINTS['upernet_global_small'].mirrors == \
+        ('https://huggingface.co/lllyasviel/Annotators/resolve/main/upernet_global_small.pth', )
+    for name in ('uniformer_xxs_160_in1k', 'uniformer_xxs16_160_k400', 'upernet_global_small'):
+        assert recorded_sha256(RELEASED_CHECKPOINTS[name].mirrors[0]) is None
+    assert recorded_sha256(RELEASED_CHECKPOINTS['uniformer_small_in1k'].mirrors[0]) == 'fe0a7ae0'
+
+
+def test_a_download_without_a_hash_says_it_is_unchecked(server, hub_cache, monkeypatch):
+    base, _, www = server
+    _serve_official(www, 'uniformer_small_in1k.pth')
+    logged = []
+    monkeypatch.setattr(checkpoint_routes, 'print_log', lambda message, logger: logged.append(message))
+    fetch_checkpoint(f'{base}/uniformer_small_in1k.pth')
+    assert logged == [f'downloading {base}/uniformer_small_in1k.pth (no hash recorded: read by the checkpoint reader, '
+                      'not checked against a hash)']

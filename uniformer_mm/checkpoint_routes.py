@@ -21,7 +21,10 @@ Downloads go to a private temporary file in ``$TORCH_HOME/hub/uniformer_mm/`` (n
 ``hub/checkpoints/``, which ``torch.hub.load_state_dict_from_url`` and mmengine read with ``weights_only=False``),
 over http(s) only (redirects included), with connect/read timeouts and an overall deadline, ``Content-Length``
 enforced and the size capped (:func:`~uniformer_mm.checkpoint_safety.max_checkpoint_bytes`). A SHA-256 that is
-known (the hash prefix in OpenMMLab file names, ``name-<hex>.pth``) is checked. The file is parsed by the reader from
+known (the hash prefix in OpenMMLab file names, ``name-<hex>.pth``: :func:`recorded_sha256`) is checked; a URL
+without one (the release's Hugging Face files and their mirrors) is downloaded unchecked, and says so. A failed
+download names its URL and says how to do without it (:func:`~uniformer_mm.checkpoint_sources.offline_advice`). The
+file is parsed by the reader from
 the bytes received and moved into the cache only if the reader accepts it; a refused or partial download is
 deleted. The cache is keyed by the full URL, so a file downloaded from one URL is never used for another.
 """
@@ -44,6 +47,7 @@ from mmengine.runner import checkpoint as mmengine_checkpoint
 
 from .checkpoint_safety import (CheckpointFileError, MapLocation, load_checkpoint_file, max_checkpoint_bytes, printable,
                                 read_checkpoint)
+from .checkpoint_sources import offline_advice
 
 CONNECT_AND_READ_TIMEOUT = 60.
 DOWNLOAD_DEADLINE = 3 * 3600.
@@ -59,6 +63,12 @@ class _HttpOnlyRedirects(urllib.request.HTTPRedirectHandler):
         if not newurl.lower().startswith(('http://', 'https://')):
             raise urllib.error.URLError(f'redirected to {printable(newurl)}, which is not http(s)')
         return super().redirect_request(req, fp, code, msg, headers, newurl)
+
+
+def recorded_sha256(url: str) -> Optional[str]:
+    """The SHA-256 prefix a URL's file name carries (OpenMMLab's ``name-<hex>.pth``), or None."""
+    in_name = _HASH_IN_NAME.search(url.split('?')[0])
+    return in_name.group(1) if in_name else None
 
 
 def cache_path(url: str, cache_dir: Optional[str] = None) -> str:
@@ -96,7 +106,8 @@ def _download(url: str, limit: int, timeout: float, deadline: float) -> bytearra
         raise
     # HTTP and network errors, timeouts (URLError is an OSError), malformed responses
     except (OSError, ValueError, http.client.HTTPException) as error:
-        raise CheckpointFileError(url, f'download failed: {printable(str(error))}') from None
+        raise CheckpointFileError(url, f'download failed: {printable(str(error))}; '
+                                  f'{offline_advice(printable(url, limit=None))}') from None
     if declared is not None and len(body) != int(declared):
         raise CheckpointFileError(url, f'download truncated: received {len(body)} of {declared} bytes '
                                   '(nothing was kept)')
@@ -128,9 +139,10 @@ def fetch_checkpoint(url: str, map_location: MapLocation = None, sha256: Optiona
         except CheckpointFileError as error:
             raise CheckpointFileError(url, f'the cached download {cached} no longer reads ({error.cause}); delete '
                                       'it to download again') from None
-    in_name = _HASH_IN_NAME.search(url.split('?')[0])
-    expected = sha256 or (in_name.group(1) if in_name else None)
-    print_log(f'downloading {printable(url, limit=None)}', logger='current')
+    expected = sha256 or recorded_sha256(url)
+    print_log(f'downloading {printable(url, limit=None)}'
+              + ('' if expected else ' (no hash recorded: read by the checkpoint reader, not checked against a hash)'),
+              logger='current')
     body = _download(url, max_checkpoint_bytes(), timeout, deadline)
     if expected and not hashlib.sha256(body).hexdigest().startswith(expected.lower()):
         raise CheckpointFileError(url, f'download refused: its SHA-256 does not start with {expected} (nothing '

@@ -4,14 +4,19 @@
 (``init_cfg`` of every config), the Kinetics / Something-Something models, and the COCO, ADE20K and COCO-keypoint
 models, with what loading them needs. Names are the release's file names without ``.pth``. ``url`` is a direct
 download (the release's Hugging Face repositories, or the OpenMMLab mirrors of mmaction2 and mmpose), ``mirrors``
-other direct downloads, and ``page`` the release's Google Drive page, the only host of many files; Drive pages
-cannot be downloaded by a program, so those files are fetched by hand. What a checkpoint was trained on, its
+other direct downloads (OpenMMLab's copies, the author's personal Hugging Face repository, and a re-host by a third
+party), and ``page`` the release's Google Drive page, the only host of many files; Drive pages cannot be downloaded
+by a program, so those files are fetched by hand. No SHA-256 is recorded here: a download is checked against a hash
+only where its file name carries one (OpenMMLab's ``name-<hex>.pth``, :mod:`uniformer_mm.checkpoint_routes`); every
+file, hashed or not, is read by the checkpoint reader, never unpickled. What a checkpoint was trained on, its
 published metrics and the configs it belongs to are in the metafiles (``configs/*/metafile.yml``), whose ``Weights``
 and ``Converted From: Weights`` name these addresses; docs/checkpoints.md joins the two.
 
 ``init_cfg=dict(type='Pretrained', checkpoint=...)`` of the UniFormer backbones takes a local path, a URL, or a
-name of this table (downloaded once into ``$TORCH_HOME/hub/uniformer_mm``, see :mod:`uniformer_mm.checkpoint_routes`).
+name of this table (its ``url``, else its first mirror, downloaded once into ``$TORCH_HOME/hub/uniformer_mm``, see
+:mod:`uniformer_mm.checkpoint_routes`).
 """
+import difflib
 import os
 from dataclasses import dataclass
 from typing import Any, Dict, Optional, Tuple
@@ -20,6 +25,10 @@ _HF = 'https://huggingface.co/Sense-X'
 _MMACTION = 'https://download.openmmlab.com/mmaction/v1.0/recognition/uniformerv1'
 _MMPOSE = 'https://download.openmmlab.com/mmpose/v1/projects/uniformer'
 _DRIVE = 'https://drive.google.com/file/d/{}/view'
+# The first author's own Hugging Face repository of the light models (not linked from the release's READMEs).
+_LIGHT = 'https://huggingface.co/Andy1621/uniformer_light/resolve/main'
+# ControlNet's annotator weights, which re-host the ADE20K UperNet-S (its segmentation annotator).
+_ANNOTATORS = 'https://huggingface.co/lllyasviel/Annotators/resolve/main'
 TRAIN_FROM_SCRATCH = '--cfg-options model.backbone.init_cfg=None'
 
 
@@ -56,6 +65,11 @@ class ReleasedCheckpoint:
     mirrors: Tuple[str, ...] = ()
     page: Optional[str] = None
 
+    @property
+    def direct_download(self) -> Optional[str]:
+        """What a name in ``init_cfg`` downloads: ``url``, else the first mirror, else None (Drive only)."""
+        return self.url or next(iter(self.mirrors), None)
+
     def where(self) -> str:
         """Where to get the file, for messages."""
         hosts = [url for url in (self.url, *self.mirrors) if url]
@@ -77,8 +91,8 @@ def _entries() -> Tuple[ReleasedCheckpoint, ...]:
     def mmaction_port(name, arch, url):
         return ReleasedCheckpoint(name, arch, 64, 'checkpoint', f'{_MMACTION}/{url}')
 
-    def openmmlab1(name, arch, drive, url=None):
-        return ReleasedCheckpoint(name, arch, 64, 'openmmlab1', url, page=_DRIVE.format(drive))
+    def openmmlab1(name, arch, drive, url=None, mirrors=()):
+        return ReleasedCheckpoint(name, arch, 64, 'openmmlab1', url, mirrors, _DRIVE.format(drive))
 
     return (
         imagenet('uniformer_small_in1k', 'small', 64, '1-uepH3Q3BhTmWU6HK-sGAGQC_MpfIiPD',
@@ -91,9 +105,11 @@ def _entries() -> Tuple[ReleasedCheckpoint, ...]:
                  f'{_HF}/uniformer_image/resolve/main/uniformer_base_in1k.pth',
                  (f'{_MMACTION}/uniformer_base_in1k_20221219-82c01015.pth', f'{_MMPOSE}/uniformer_base_in1k.pth')),
         imagenet('uniformer_base_ls_in1k', 'base_ls', 64, '10FnwzMVgGL8bPO3EMZ7oG4vDvqnPoBK5'),
-        # The light models (Google Drive only), under the names the release's own downstream scripts use.
+        # The light models (Google Drive, one also on the author's Hugging Face), under the names the release's own
+        # downstream scripts use.
         imagenet('uniformer_xxs_128_in1k', 'xxs', 28, '1Cr7uB5hUck1BHioEROWZjfLpYRwg4Zps'),
-        imagenet('uniformer_xxs_160_in1k', 'xxs', 28, '1CsXCzfVFPyM2mY8BA_1fO3q_VBngnF44'),
+        imagenet('uniformer_xxs_160_in1k', 'xxs', 28, '1CsXCzfVFPyM2mY8BA_1fO3q_VBngnF44',
+                 mirrors=(f'{_LIGHT}/uniformer_xxs_160_in1k.pth', )),
         imagenet('uniformer_xxs_192_in1k', 'xxs', 28, '1CjrCEnZCk2aLrN7nVG8vFvu3FAUL4_Y_'),
         imagenet('uniformer_xxs_224_in1k', 'xxs', 28, '1Cw9r_3c30N-esFI8RFYa6rQXJrr1rAHY'),
         imagenet('uniformer_xs_192_in1k', 'xs', 32, '1Ce2Dk9-k_-sHt5dXp-gfNOEK37Jdcffv'),
@@ -137,6 +153,10 @@ def _entries() -> Tuple[ReleasedCheckpoint, ...]:
         video_model('uniformer_base_k600_16x4', 'base', '1nBQCBCsCflhZ4OGUoGB3pAkc_GDau7vd'),
         video_model('uniformer_small_sthv2_16_prek400', 'small', '1-Wq22024HB7tT8kPX6eSMn2GUNMI-_gY'),
         video_model('uniformer_base_sthv2_32_prek400', 'base', '1-rpMARXnyvyj6YUJkIvVqtna86egpjoS'),
+        # The light XXS Kinetics-400 model of 16 frames at 160 px, as the author's Hugging Face repository holds it
+        # (no Drive page of it is listed here).
+        ReleasedCheckpoint('uniformer_xxs16_160_k400', 'xxs', 28, 'slowfast-video',
+                           mirrors=(f'{_LIGHT}/uniformer_xxs16_160_k400.pth', )),
         # mmaction2's ports of three Kinetics-400 models: whole recognizers, classifier in label_map_k400.txt order.
         mmaction_port('uniformer-small_imagenet1k-pre_16x4x1_kinetics400-rgb', 'small',
                       'uniformer-small_imagenet1k-pre_16x4x1_kinetics400-rgb_20221219-c630a037.pth'),
@@ -151,7 +171,8 @@ def _entries() -> Tuple[ReleasedCheckpoint, ...]:
         openmmlab1('mask_rcnn_3x_ms_hybrid_base', 'base', '12xyS2xqFSYMkHUiVYVGVW7gaLIxuK2q6'),
         openmmlab1('cascade_mask_rcnn_3x_ms_hybrid_small', 'small', '13IhpRkh2hE8WfDyw-5-NXSUVZjn9DX20'),
         openmmlab1('cascade_mask_rcnn_3x_ms_hybrid_base', 'base', '13G9wc73CmS1Kb-kVelFSDlK-ezUBadzQ'),
-        openmmlab1('upernet_global_small', 'small', '13hOneJiFqwEneUz1Zpqo1W2uv7BsoXGF'),
+        openmmlab1('upernet_global_small', 'small', '13hOneJiFqwEneUz1Zpqo1W2uv7BsoXGF',
+                   mirrors=(f'{_ANNOTATORS}/upernet_global_small.pth', )),
         openmmlab1('fpn_hybrid_base', 'base', '14XokJDp1oYDV9jZnniMXyk3AnVfk1S1-'),
         openmmlab1('top_down_256x192_global_small', 'small', '162R0JuTpf3gpLe1IK6oxRoQK7JSj4ylx',
                    f'{_MMPOSE}/top_down_256x192_global_small-d4a7fdac_20230724.pth'),
@@ -184,6 +205,22 @@ def _stem(path: str) -> str:
     return os.path.splitext(os.path.basename(path))[0]
 
 
+def did_you_mean(path: str) -> str:
+    """``'did you mean NAME? '`` for the released names closest to a mistyped file name or name, else ``''``."""
+    close = difflib.get_close_matches(_stem(path), RELEASED_CHECKPOINTS, n=3, cutoff=0.8)
+    return f"did you mean {' or '.join(repr(name) for name in close)}? " if close else ''
+
+
+def offline_advice(url: str) -> str:
+    """What to do when ``url`` cannot be downloaded here (offline, blocked): the file's other hosts if it is a
+    released one, and the local path that replaces the download."""
+    entry = known_checkpoint(url)
+    others = [host for host in (entry.url, *entry.mirrors, entry.page) if host and host != url] if entry else []
+    also = f"(the release's {entry.name}; also at {' or '.join(others)}) " if others else ''
+    return (f'if this machine cannot reach it, download {url} {also}on one that can and give the file\'s local '
+            "path instead (init_cfg's checkpoint, load_from, or --checkpoint)")
+
+
 def resolve_checkpoint(checkpoint: str) -> str:
     """The path or URL that ``init_cfg``'s ``checkpoint`` names: a released name becomes its direct download.
 
@@ -193,17 +230,20 @@ def resolve_checkpoint(checkpoint: str) -> str:
     """
     if checkpoint in RELEASED_CHECKPOINTS:
         entry = RELEASED_CHECKPOINTS[checkpoint]
-        if entry.url:
-            return entry.url
+        if entry.direct_download:
+            return entry.direct_download
         raise FileNotFoundError(
             f"'{checkpoint}' has no direct download: {entry.where()}, then set init_cfg's checkpoint to its path; "
             f'or train from scratch with {TRAIN_FROM_SCRATCH}')
     if '://' in checkpoint or os.path.isfile(os.path.expanduser(checkpoint)):
         return checkpoint
     entry = known_checkpoint(checkpoint)
-    hint = (f"it is the release's {entry.name} (arch {entry.arch!r}): {entry.where()}"
-            + (f", or set init_cfg's checkpoint to '{entry.name}' to download it on first use" if entry.url else '')
-            if entry else 'the released checkpoints and their names are listed in docs/checkpoints.md')
+    if entry:
+        hint = (f"it is the release's {entry.name} (arch {entry.arch!r}): {entry.where()}"
+                + (f", or set init_cfg's checkpoint to '{entry.name}' to download it on first use"
+                   if entry.direct_download else ''))
+    else:
+        hint = did_you_mean(checkpoint) + 'the released checkpoints and their names are listed in docs/checkpoints.md'
     raise FileNotFoundError(
         f'init_cfg checkpoint {checkpoint!r} not found (paths are relative to the working directory, '
         f'{os.getcwd()}); {hint}. To train from scratch instead: {TRAIN_FROM_SCRATCH}')

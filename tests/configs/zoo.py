@@ -42,4 +42,5 @@ def converted_from(model: dict):
     """The released checkpoint a metafile model's ``Converted From: Weights`` names, or None."""
     from uniformer_mm.checkpoint_sources import RELEASED_CHECKPOINTS
     page = model.get('Converted From', {}).get('Weights')
-    return next((entry for entry in RELEASED_CHECKPOINTS.values() if page and page in (entry.page, entry.url)), None)
+    return next((entry for entry in RELEASED_CHECKPOINTS.values()
+                 if page and page in (entry.page, entry.url, *entry.mirrors)), None)
