@@ -2,11 +2,8 @@
 # fine-tuning recipe on UCF101.
 _base_ = './uniformer3d-s_k400-pre_8xb16-16x4x1-25e_hmdb51-split1-rgb.py'
 
-num_classes = 101
-model = dict(
-    cls_head=dict(num_classes=num_classes),
-    data_preprocessor=dict(blending=dict(augments=[
-        dict(augment, num_classes=num_classes) for augment in _base_.model.data_preprocessor.blending.augments])))
+# The blending (mixup / cutmix) takes the head's number of classes.
+model = dict(cls_head=dict(num_classes=101))
 
 data_root = 'data/ucf101/videos'
 ann_file_train = 'data/ucf101/ucf101_train_split_1_videos.txt'

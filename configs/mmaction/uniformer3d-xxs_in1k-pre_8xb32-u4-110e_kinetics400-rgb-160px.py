@@ -15,4 +15,4 @@ train_dataloader, val_dataloader, test_dataloader = (
 
 lr = 4e-4
 optim_wrapper = dict(optimizer=dict(lr=lr))
-param_scheduler = [dict(_base_.param_scheduler[0], start_factor=1e-6 / lr), _base_.param_scheduler[1]]
+param_scheduler = dict(start_factor=1e-6 / lr)

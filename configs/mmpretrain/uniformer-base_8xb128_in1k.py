@@ -3,7 +3,4 @@ _base_ = './_base_/uniformer_8xb128_in1k.py'
 
 model = dict(backbone=dict(arch='base', drop_path_rate=0.3))
 optim_wrapper = dict(optimizer=dict(lr=4e-4 * 1024 / 512))
-param_scheduler = [
-    dict(type='LinearLR', start_factor=1e-6 / 8e-4, by_epoch=True, end=5, convert_to_iter_based=True),
-    dict(type='CosineAnnealingLR', eta_min=1e-5, by_epoch=True, begin=5),
-]
+param_scheduler = dict(start_factor=1e-6 / 8e-4)

@@ -8,13 +8,14 @@
 # the number of frames where it differs from 16, and the learning rate where the release's run changes it.
 _base_ = 'mmaction::_base_/default_runtime.py'
 
-custom_imports = dict(imports=['uniformer_mm', 'uniformer_mm.models.heads.recognition'], allow_failed_imports=False)
+custom_imports = dict(
+    imports=['uniformer_mm', 'uniformer_mm.models.heads.recognition', 'uniformer_mm.models.recognizers',
+             'uniformer_mm.engine.schedulers'],
+    allow_failed_imports=False)
 
 pretrained = 'uniformer_xxs_160_in1k'
-num_classes = 400
-
 model = dict(
-    type='Recognizer3D',
+    type='HeadClassesRecognizer3D',
     backbone=dict(
         type='UniFormer3D',
         with_cls_token=True,
@@ -22,7 +23,7 @@ model = dict(
         inflate='avg',
         init_cfg=dict(type='Pretrained', checkpoint=pretrained)),
     cls_head=dict(
-        type='UniFormerLightHead', in_channels=448, num_classes=num_classes, label_smooth_eps=0.1,
+        type='UniFormerLightHead', in_channels=448, num_classes=400, label_smooth_eps=0.1,
         average_clips='prob'),
     data_preprocessor=dict(
         type='ActionDataPreprocessor',
@@ -32,8 +33,8 @@ model = dict(
         blending=dict(
             type='RandomBatchAugment',
             augments=[
-                dict(type='MixupBlending', alpha=0.8, num_classes=num_classes),
-                dict(type='CutmixBlending', alpha=1.0, num_classes=num_classes)
+                dict(type='MixupBlending', alpha=0.8),
+                dict(type='CutmixBlending', alpha=1.0)
             ])))
 
 dataset_type = 'VideoDataset'
@@ -97,12 +98,10 @@ optim_wrapper = dict(
     optimizer=dict(type='AdamW', lr=lr, betas=(0.9, 0.999), weight_decay=0.1),
     paramwise_cfg=dict(norm_decay_mult=0., bias_decay_mult=0.),
     clip_grad=dict(max_norm=20))
-param_scheduler = [
-    dict(type='LinearLR', start_factor=1e-6 / lr, by_epoch=True, begin=0, end=warmup_epochs,
-         convert_to_iter_based=True),
-    dict(type='CosineAnnealingLR', T_max=max_epochs - warmup_epochs, eta_min=1e-6, by_epoch=True,
-         begin=warmup_epochs, end=max_epochs, convert_to_iter_based=True)
-]
+# Linear warm-up then cosine; the warm-up is a share of the schedule, so a shorter train_cfg.max_epochs keeps
+# it in proportion (uniformer_mm.engine.schedulers).
+param_scheduler = dict(type='WarmupCosineLR', warmup_ratio=warmup_epochs / max_epochs, start_factor=1e-6 / lr,
+                       eta_min=1e-6, by_epoch=True, convert_to_iter_based=True)
 
 default_hooks = dict(checkpoint=dict(interval=10, max_keep_ckpts=3))
 # The release trained with 8 GPUs x 32 clips.

@@ -5,17 +5,17 @@
 # drop path and Kinetics checkpoint, and the number of frames where it differs from 16.
 _base_ = 'mmaction::_base_/default_runtime.py'
 
-custom_imports = dict(imports=['uniformer_mm'], allow_failed_imports=False)
-
-num_classes = 174
+custom_imports = dict(
+    imports=['uniformer_mm', 'uniformer_mm.models.recognizers', 'uniformer_mm.engine.schedulers'],
+    allow_failed_imports=False)
 
 model = dict(
-    type='Recognizer3D',
+    type='HeadClassesRecognizer3D',
     backbone=dict(type='UniFormer3D', inflate='avg'),
     cls_head=dict(
         type='I3DHead',
         in_channels=512,
-        num_classes=num_classes,
+        num_classes=174,
         dropout_ratio=0.5,
         label_smooth_eps=0.1,
         average_clips='prob'),
@@ -27,8 +27,8 @@ model = dict(
         blending=dict(
             type='RandomBatchAugment',
             augments=[
-                dict(type='MixupBlending', alpha=0.8, num_classes=num_classes),
-                dict(type='CutmixBlending', alpha=1.0, num_classes=num_classes)
+                dict(type='MixupBlending', alpha=0.8),
+                dict(type='CutmixBlending', alpha=1.0)
             ])))
 
 dataset_type = 'RawframeDataset'
@@ -90,11 +90,10 @@ optim_wrapper = dict(
     optimizer=dict(type='AdamW', lr=1e-4, betas=(0.9, 0.999), weight_decay=0.05),
     paramwise_cfg=dict(norm_decay_mult=0., bias_decay_mult=0.),
     clip_grad=None)
-param_scheduler = [
-    dict(type='LinearLR', start_factor=1e-2, by_epoch=True, begin=0, end=warmup_epochs, convert_to_iter_based=True),
-    dict(type='CosineAnnealingLR', T_max=max_epochs - warmup_epochs, eta_min=1e-6, by_epoch=True,
-         begin=warmup_epochs, end=max_epochs, convert_to_iter_based=True)
-]
+# Linear warm-up then cosine; the warm-up is a share of the schedule, so a shorter train_cfg.max_epochs keeps
+# it in proportion (uniformer_mm.engine.schedulers).
+param_scheduler = dict(type='WarmupCosineLR', warmup_ratio=warmup_epochs / max_epochs, start_factor=1e-2,
+                       eta_min=1e-6, by_epoch=True, convert_to_iter_based=True)
 
 default_hooks = dict(checkpoint=dict(interval=10, max_keep_ckpts=3))
 # The reference trained with 8 GPUs x 8 clips.

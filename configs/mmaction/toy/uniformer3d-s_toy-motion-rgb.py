@@ -5,12 +5,8 @@
 _base_ = '../uniformer3d-s_in1k-pre_8xb8-16x4x1-200e_kinetics400-rgb.py'
 
 data_root = 'data/toy_motion'
-num_classes = 2
 
-model = dict(
-    backbone=dict(init_cfg=None),
-    cls_head=dict(num_classes=num_classes),
-    data_preprocessor=dict(blending=None))
+model = dict(backbone=dict(init_cfg=None), cls_head=dict(num_classes=2), data_preprocessor=dict(blending=None))
 
 train_pipeline = [
     dict(type='SampleFrames', clip_len=16, frame_interval=1, num_clips=1),
@@ -47,9 +43,5 @@ max_epochs = 6
 warmup_epochs = 1
 train_cfg = dict(max_epochs=max_epochs, val_interval=2)
 optim_wrapper = dict(type='OptimWrapper', optimizer=dict(lr=1e-3))
-param_scheduler = [
-    dict(type='LinearLR', start_factor=1e-2, by_epoch=True, begin=0, end=warmup_epochs, convert_to_iter_based=True),
-    dict(type='CosineAnnealingLR', T_max=max_epochs - warmup_epochs, eta_min=1e-6, by_epoch=True,
-         begin=warmup_epochs, end=max_epochs, convert_to_iter_based=True)
-]
+param_scheduler = dict(warmup_ratio=warmup_epochs / max_epochs)
 default_hooks = dict(checkpoint=dict(interval=2, max_keep_ckpts=1), logger=dict(interval=5))

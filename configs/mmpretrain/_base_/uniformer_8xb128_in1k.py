@@ -11,8 +11,9 @@ _base_ = [
     'mmpretrain::_base_/schedules/imagenet_bs1024_adamw_swin.py',
     'mmpretrain::_base_/default_runtime.py',
 ]
-custom_imports = dict(imports=['uniformer_mm', 'uniformer_mm.models.heads.classification'],
-                      allow_failed_imports=False)
+custom_imports = dict(
+    imports=['uniformer_mm', 'uniformer_mm.models.heads.classification', 'uniformer_mm.engine.schedulers'],
+    allow_failed_imports=False)
 
 model = dict(
     type='ImageClassifier',
@@ -31,9 +32,11 @@ train_dataloader = dict(batch_size=128, sampler=dict(_delete_=True, type='Repeat
 optim_wrapper = dict(type='AmpOptimWrapper', optimizer=dict(lr=5e-4 * 1024 / 512))
 max_epochs = 300
 warmup_epochs = 5
-param_scheduler = [
-    dict(type='LinearLR', start_factor=1e-6 / 1e-3, by_epoch=True, end=warmup_epochs, convert_to_iter_based=True),
-    dict(type='CosineAnnealingLR', eta_min=1e-5, by_epoch=True, begin=warmup_epochs),
-]
+# Linear warm-up then cosine to the end of training; the warm-up is a share of the schedule, so a fine-tune with a
+# shorter train_cfg.max_epochs keeps it in proportion (uniformer_mm.engine.schedulers).
+param_scheduler = dict(_delete_=True, type='WarmupCosineLR', warmup_ratio=warmup_epochs / max_epochs,
+                       start_factor=1e-6 / 1e-3, eta_min=1e-5, by_epoch=True, convert_to_iter_based=True)
 train_cfg = dict(max_epochs=max_epochs)
+# A checkpoint every epoch (mmpretrain's default), the last three kept: each S checkpoint is about 250 MB.
+default_hooks = dict(checkpoint=dict(max_keep_ckpts=3))
 auto_scale_lr = dict(base_batch_size=1024)

@@ -46,9 +46,6 @@ test_evaluator = val_evaluator
 # The recipe's optimizer without mixed precision (AmpOptimWrapper needs a GPU), a short schedule.
 optim_wrapper = dict(type='OptimWrapper', optimizer=dict(lr=1e-3))
 max_epochs = 16
-param_scheduler = [
-    dict(type='LinearLR', start_factor=0.01, by_epoch=True, end=1, convert_to_iter_based=True),
-    dict(type='CosineAnnealingLR', eta_min=1e-6, by_epoch=True, begin=1),
-]
+param_scheduler = dict(warmup_ratio=1 / max_epochs, start_factor=0.01, eta_min=1e-6)
 train_cfg = dict(max_epochs=max_epochs, val_interval=max_epochs)
 default_hooks = dict(logger=dict(interval=5), checkpoint=dict(interval=1, max_keep_ckpts=1))
