@@ -6,8 +6,11 @@ Tasks and the inferencer each uses (all offline, on the CPU):
     pose   mmpose MMPoseInferencer with det_model='whole_image' (the whole image is the person box, so no
            detector is downloaded): keypoints and skeleton
     cls    mmpretrain ImageClassificationInferencer: the top class written on the image
-    video  mmaction2 MMAction2Inferencer with a label map: the predicted class written on every frame (an mp4,
-           through moviepy), plus a strip of frames as a picture
+    video  mmaction2 ActionRecogInferencer (what MMAction2Inferencer runs) with a label map: the predicted class
+           and its score written on every frame (an mp4, through moviepy; frames under 256 px high are enlarged to
+           256 so that the text can be read), plus a strip of frames as a picture. mmaction2 1.2.0's visualizer
+           draws the prediction only from a ``pred_labels`` field that its own inferencer no longer sets
+           (:func:`with_visualizer_labels`), so its mp4 carries none; this demo gives it one
 
 By default each task runs the toy recipe of its codebase with the checkpoint that ``python demo/toy_demo.py TASK``
 (or, for video, the mim commands of docs/toy_runs.md) leaves in work_dirs/, on a validation sample of the generated
@@ -23,6 +26,7 @@ from pathlib import Path
 
 import cv2
 import numpy as np
+from mmengine.structures import LabelData
 
 from uniformer_mm.apis import add_inference_speed_arguments, describe_inference_path, speed_up_from_args
 
@@ -92,6 +96,24 @@ def frame_strip(frames_dir: Path, label: str, path: Path, count: int = 6) -> Pat
     return path
 
 
+def with_visualizer_labels(sample):
+    """A copy of a predicted ``ActionDataSample`` that mmaction2 1.2.0's ``ActionVisualizer`` draws the label of.
+
+    The visualizer reads mmaction2 1.0's ``pred_labels`` (``item``: the class indices, ``score``: the scores by
+    class); 1.2.0's recognizers set ``pred_label`` and ``pred_score`` instead, so without this the written video
+    shows no prediction (upstream: mmaction/visualization/action_visualizer.py).
+
+    Args:
+        sample (ActionDataSample): A prediction of ``ActionRecogInferencer(..., return_datasamples=True)``.
+
+    Returns:
+        ActionDataSample: The copy, with ``pred_labels`` as well.
+    """
+    labelled = sample.clone()
+    labelled.pred_labels = LabelData(item=sample.pred_label, score=sample.pred_score)
+    return labelled
+
+
 def speed_up(inferencer, args: argparse.Namespace) -> None:
     # mmengine's inferencers keep their config as ``cfg``, mmpretrain's as ``config``; int8 calibrates on it.
     config = getattr(inferencer, 'cfg', None) or getattr(inferencer, 'config', None)
@@ -137,15 +159,18 @@ def main() -> None:
         print(f"predicted {result.get('pred_class', result['pred_label'])} ({result['pred_score']:.2f})")
         pictures = sorted(out_dir.glob('*.png')) + sorted(out_dir.glob('*.jpg'))
     else:
-        from mmaction.apis import MMAction2Inferencer
+        from mmaction.apis.inferencers import ActionRecogInferencer
         label_file = out_dir / 'label_map.txt'
         label_file.write_text('\n'.join(VIDEO_CLASSES) + '\n')
         video = frames_to_video(source, out_dir / 'input.mp4') if source.is_dir() else source
-        inferencer = MMAction2Inferencer(rec=config, rec_weights=weights, label_file=str(label_file), device='cpu')
-        speed_up(inferencer.actionrecog_inferencer, args)
-        result = inferencer(str(video), vid_out_dir=str(out_dir / 'vis'))
-        label = VIDEO_CLASSES[int(np.ravel(result['predictions'][0]['rec_labels'])[0])]
-        print(f'predicted {label}')
+        inferencer = ActionRecogInferencer(model=config, weights=weights, label_file=str(label_file), device='cpu')
+        speed_up(inferencer, args)
+        (sample, ) = inferencer(str(video), return_datasamples=True)['predictions']
+        height = cv2.VideoCapture(str(video)).get(cv2.CAP_PROP_FRAME_HEIGHT)
+        inferencer.visualize([str(video)], [with_visualizer_labels(sample)], vid_out_dir=str(out_dir / 'vis'),
+                             target_resolution=(-1, 256) if height < 256 else None)
+        label = VIDEO_CLASSES[int(sample.pred_label[0])]
+        print(f'predicted {label} ({float(sample.pred_score.max()):.2f})')
         pictures = sorted((out_dir / 'vis').glob('*'))
         if source.is_dir():
             pictures.append(frame_strip(source, label, out_dir / 'frames.jpg'))
