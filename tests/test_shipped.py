@@ -59,3 +59,18 @@ def test_a_users_config_elsewhere_inherits_a_shipped_one(tmp_path, monkeypatch):
     monkeypatch.delenv(shipped.CONFIG_ROOT_VARIABLE)
     with pytest.raises(KeyError, match=shipped.CONFIG_ROOT_VARIABLE):
         Config.fromfile(str(mine))
+
+
+def test_every_zoo_row_says_where_its_weights_are(capsys):
+    # mim download stops on rows without Weights (openmim 0.3.9); --weights answers for every row.
+    unreleased = shipped.describe_weights('upernet_uniformer-s-h14_8xb2-160k_ade20k-512x512')
+    assert 'no released file' in unreleased and 'train the config instead' in unreleased
+    by_hand = shipped.describe_weights('upernet_uniformer-s_8xb2-160k_ade20k-512x512')
+    assert 'mim download cannot fetch it' in by_hand and 'convert_checkpoint.py openmmlab1' in by_hand
+    assert 'https://huggingface.co/lllyasviel/Annotators/resolve/main/upernet_global_small.pth' in by_hand
+    downloadable = shipped.describe_weights('uniformer-small_8xb128_in1k')
+    assert 'mim download uniformer_mm --config uniformer-small_8xb128_in1k fetches' in downloadable
+    assert downloadable.count('uniformer_small_in1k:') == 1
+    assert 'not a model-zoo config' in shipped.describe_weights('mmpretrain/toy/uniformer-small_toy-shapes-96px')
+    assert shipped.main(['--weights', 'uniformer-small_8xb128_in1k']) == 0
+    assert capsys.readouterr().out == downloadable + '\n'

@@ -19,7 +19,7 @@ name of this table (its ``url``, else its first mirror, downloaded once into ``$
 import difflib
 import os
 from dataclasses import dataclass
-from typing import Any, Dict, Optional, Tuple
+from typing import Any, Dict, List, Optional, Tuple
 
 _HF = 'https://huggingface.co/Sense-X'
 _MMACTION = 'https://download.openmmlab.com/mmaction/v1.0/recognition/uniformerv1'
@@ -32,13 +32,14 @@ _ANNOTATORS = 'https://huggingface.co/lllyasviel/Annotators/resolve/main'
 TRAIN_FROM_SCRATCH = '--cfg-options model.backbone.init_cfg=None'
 
 
-# How a released checkpoint is used, named in the table of docs/checkpoints.md.
+# How a released checkpoint is used, named in the table of docs/checkpoints.md. The converter is
+# tools/convert_checkpoint.py in a clone, `mim run uniformer_mm convert_checkpoint` where the wheel is installed.
 LOAD_ROUTES = {
     'init_cfg': "the backbone's init_cfg=dict(type='Pretrained', checkpoint=NAME or PATH)",
-    'slowfast-video': 'python tools/convert_checkpoint.py slowfast-video (Kinetics-400: with the two label files), '
+    'slowfast-video': 'convert_checkpoint.py slowfast-video (Kinetics-400: with the two label files), '
                       'then --checkpoint',
-    'openmmlab1': 'python tools/convert_checkpoint.py openmmlab1 --config CONFIG, then --checkpoint',
-    'imagenet': 'python tools/convert_checkpoint.py imagenet --config CONFIG, then --checkpoint (the classifier); '
+    'openmmlab1': 'convert_checkpoint.py openmmlab1 --config CONFIG, then --checkpoint',
+    'imagenet': 'convert_checkpoint.py imagenet --config CONFIG, then --checkpoint (the classifier); '
                 "or the backbone's init_cfg",
     'checkpoint': 'mim test ... --checkpoint FILE as is (an OpenMMLab 2.0 checkpoint)',
 }
@@ -64,6 +65,11 @@ class ReleasedCheckpoint:
     url: Optional[str] = None
     mirrors: Tuple[str, ...] = ()
     page: Optional[str] = None
+
+    @property
+    def addresses(self) -> Tuple[str, ...]:
+        """Every address of the file (direct download, mirrors, release page), as metafiles name it."""
+        return tuple(address for address in (self.url, *self.mirrors, self.page) if address)
 
     @property
     def direct_download(self) -> Optional[str]:
@@ -199,6 +205,16 @@ def known_checkpoint(path: str) -> Optional[ReleasedCheckpoint]:
         if stem == entry.name or any(stem == _stem(url) for url in (entry.url, *entry.mirrors) if url):
             return entry
     return None
+
+
+def released_files_of(model: dict) -> List[ReleasedCheckpoint]:
+    """The released checkpoints a metafile model names in ``Weights`` (a direct download, loaded as is) and in
+    ``Converted From: Weights`` (the release's file it was converted from), in that order; none for a config that
+    has no released file."""
+    named = [model.get('Weights'), model.get('Converted From', {}).get('Weights')]
+    files = [entry for address in named if address
+             for entry in RELEASED_CHECKPOINTS.values() if address in entry.addresses]
+    return list(dict.fromkeys(files))  # a file named twice (its direct download and its Drive page) once
 
 
 def _stem(path: str) -> str:

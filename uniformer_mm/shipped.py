@@ -12,6 +12,7 @@ From a shell (``python -m uniformer_mm.shipped -h``)::
     python -m uniformer_mm.shipped --list                      # every shipped config, relative to the root
     python -m uniformer_mm.shipped mmseg/upernet_uniformer-s_8xb2-160k_ade20k-512x512.py
     python -m uniformer_mm.shipped tools/data/kinetics/label_map_k400.txt
+    python -m uniformer_mm.shipped --weights upernet_uniformer-s_8xb2-160k_ade20k-512x512   # where its weights are
     export UNIFORMER_MM_CONFIGS=$(python -m uniformer_mm.shipped --root)
 
 A config of your own, anywhere, inherits a shipped one through that variable (mmengine substitutes
@@ -81,6 +82,35 @@ def shipped_path(relative: str) -> str:
     return str(path)
 
 
+def describe_weights(name: str) -> str:
+    """Where the trained weights of a shipped config are and how they load, in words; for every row of
+    ``mim search uniformer_mm``, including those ``mim download`` cannot fetch (openmim 0.3.9 stops with
+    ``AttributeError: 'float' object has no attribute 'split'`` on a row without ``Weights``).
+
+    Args:
+        name (str): A config, as :func:`config_path` takes it.
+    """
+    from .apis.model_zoo import load_metafile_models
+    from .checkpoint_sources import LOAD_ROUTES, released_files_of
+    config = Path(config_path(name)).relative_to(CONFIG_ROOT).as_posix()
+    models = {model['Config']: model for models in load_metafile_models(MIM_ROOT).values() for model in models}
+    model = models.get(f'configs/{config}')
+    if model is None:
+        return f'{config}: not a model-zoo config (no published result, no released weights)'
+    files = released_files_of(model)
+    if not files:
+        return (f"{config}: no released file (the release published the result without weights); mim download "
+                'cannot fetch one, train the config instead')
+    lines = [f'{config}:']
+    if 'Weights' in model:
+        lines.append(f"  mim download uniformer_mm --config {model['Name']} fetches {model['Weights']}")
+    else:
+        lines.append('  mim download cannot fetch it (the row has no direct download): get it by hand')
+    for entry in files:
+        lines.append(f'  {entry.name}: {entry.where()}; then {LOAD_ROUTES[entry.load]}')
+    return '\n'.join(lines)
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(
         prog='python -m uniformer_mm.shipped',
@@ -90,6 +120,8 @@ def main(argv=None) -> int:
     parser.add_argument('names', nargs='*', help='configs (by name or path under configs/) or files (tools/...)')
     group = parser.add_mutually_exclusive_group()
     group.add_argument('--list', action='store_true', help='list the shipped configs')
+    group.add_argument('--weights', action='store_true',
+                       help='for each config named: where its released weights are and how they load')
     group.add_argument('--root', action='store_true',
                        help=f'print the config root (for {CONFIG_ROOT_VARIABLE}, which your configs can name in '
                             f"_base_ = '{{{{${CONFIG_ROOT_VARIABLE}:}}}}/mmseg/...py')")
@@ -98,7 +130,10 @@ def main(argv=None) -> int:
         parser.error('give a name, --list or --root')
     lines = list_configs() if args.list else [str(CONFIG_ROOT)] if args.root else []
     try:
-        lines += [shipped_path(name) if name.startswith('tools/') else config_path(name) for name in args.names]
+        if args.weights:
+            lines += [describe_weights(name) for name in args.names]
+        else:
+            lines += [shipped_path(name) if name.startswith('tools/') else config_path(name) for name in args.names]
     except FileNotFoundError as error:
         print(f'error: {error}', file=sys.stderr)
         return 1
