@@ -8,8 +8,10 @@ import sys
 import numpy as np
 import pytest
 import torch
+from mmengine.config import Config
 
 from uniformer_mm import UniFormer2D, UniFormer3D
+from uniformer_mm.apis import build_model_from_config
 from uniformer_mm.deployment import export_onnx
 
 from helpers import ROOT, randomize_, sharpen_attention_
@@ -115,3 +117,16 @@ def test_tool_exports_whole_networks_of_shipped_configs(tmp_path, config, shapes
 def test_tool_sends_detectors_to_mmdeploy(tmp_path):
     result = run_tool('configs/mmdet/mask-rcnn_uniformer-s-h14_fpn_1x_coco.py', '--part', 'model')
     assert result.returncode != 0 and 'mmdeploy' in result.stderr
+
+
+def test_tool_fails_on_nan_outputs(tmp_path):
+    # A comparison with NaN is never "above --rtol": the tool must see NaN itself and fail.
+    config = 'configs/mmpretrain/uniformer-small_8xb128_in1k.py'
+    model = build_model_from_config(Config.fromfile(ROOT / config))
+    state = model.state_dict()
+    state['backbone.patch_embed1.proj.bias'] = torch.full_like(state['backbone.patch_embed1.proj.bias'], float('nan'))
+    torch.save({'state_dict': state}, tmp_path / 'nan.pth')
+    result = run_tool(config, tmp_path / 'nan.pth', '--part', 'backbone', '--shape', '1', '3', '64',
+                      '64', '--output-file', tmp_path / 'backbone.onnx')
+    assert result.returncode != 0
+    assert 'holds NaN' in result.stderr, result.stderr[-2000:]

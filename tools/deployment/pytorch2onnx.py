@@ -19,7 +19,6 @@ import argparse
 from pathlib import Path
 from typing import List, Sequence
 
-import numpy as np
 import onnxruntime
 import torch
 import torch.nn as nn
@@ -28,7 +27,7 @@ from mmengine.runner import load_checkpoint
 
 import uniformer_mm  # noqa: F401  (registers the backbones and the safe checkpoint loader)
 from uniformer_mm.apis import build_model_from_config
-from uniformer_mm.deployment import export_onnx
+from uniformer_mm.deployment import export_onnx, relative_errors
 
 # What ``--part model`` exports per codebase: the network in tensor mode.
 TENSOR_MODE = {'mmpretrain', 'mmseg', 'mmpose'}
@@ -86,21 +85,15 @@ def network_to_export(model: nn.Module, codebase: str, part: str) -> nn.Module:
                      'the graph; convert it with mmdeploy (docs/deployment.md) or export --part backbone')
 
 
-def relative_errors(session, inputs: torch.Tensor, network: nn.Module) -> List[float]:
+def output_errors(session, inputs: torch.Tensor, network: nn.Module) -> List[float]:
     with torch.no_grad():
         expected = network(inputs)
     expected = [expected] if isinstance(expected, torch.Tensor) else list(expected)
     outputs = session.run(None, {session.get_inputs()[0].name: inputs.numpy()})
-    if len(outputs) != len(expected):
-        raise SystemExit(f'ONNX Runtime returned {len(outputs)} outputs, PyTorch {len(expected)}')
-    errors = []
-    for output, reference in zip(outputs, expected):
-        reference = reference.numpy()
-        if output.shape != reference.shape:
-            raise SystemExit(f'output shape {output.shape} from ONNX Runtime, {reference.shape} from PyTorch at '
-                             f'input {tuple(inputs.shape)}')
-        errors.append(float(np.abs(output - reference).max() / max(np.abs(reference).max(), 1e-12)))
-    return errors
+    try:
+        return relative_errors(outputs, expected)
+    except ValueError as error:
+        raise SystemExit(f'ONNX Runtime against PyTorch at input {tuple(inputs.shape)}: {error}')
 
 
 def check_shape(shape: Sequence[int], video: bool) -> torch.Size:
@@ -129,7 +122,7 @@ def main() -> None:
     session = onnxruntime.InferenceSession(str(output_file), providers=['CPUExecutionProvider'])
     worst = 0.
     for verify_shape in [list(shape)] + args.verify_shape:
-        errors = relative_errors(session, torch.randn(check_shape(verify_shape, video)), network)
+        errors = output_errors(session, torch.randn(check_shape(verify_shape, video)), network)
         worst = max(worst, *errors)
         print(f'input {verify_shape}: relative error per output ' + ' '.join(f'{e:.1e}' for e in errors))
     if worst > args.rtol:

@@ -20,7 +20,6 @@ import copy
 import tempfile
 from pathlib import Path
 
-import numpy as np
 import torch
 from mmengine.config import Config
 from mmengine.runner import load_checkpoint
@@ -29,7 +28,7 @@ import uniformer_mm  # noqa: F401  (registers the backbones and the safe checkpo
 from uniformer_mm.apis import build_model_from_config
 from uniformer_mm.apis.precision import (calibration_dataloader, collect_backbone_inputs, describe_cpu_support,
                                          quantize_onnxruntime, quantize_openvino)
-from uniformer_mm.deployment import export_onnx
+from uniformer_mm.deployment import export_onnx, relative_errors
 
 
 def parse_args() -> argparse.Namespace:
@@ -91,10 +90,10 @@ def main() -> None:
             expected = backbone(sample)
         expected = [expected] if isinstance(expected, torch.Tensor) else list(expected)
         outputs = run(sample.numpy())
-        errors = [float(np.abs(np.asarray(o) - r.numpy()).max() / max(np.abs(r.numpy()).max(), 1e-12))
-                  for o, r in zip(outputs, expected)]
-        if any(not np.isfinite(o).all() for o in outputs) or any(np.isnan(errors)):
-            raise SystemExit(f'the int8 model returned NaN or inf on verification sample {index}')
+        try:
+            errors = relative_errors(outputs, expected)
+        except ValueError as error:
+            raise SystemExit(f'int8 against float32 on verification sample {index}: {error}')
         worst = max(worst, *errors)
         print(f'sample {index} {list(sample.shape)}: relative error per output ' + ' '.join(f'{e:.1e}' for e in errors))
     if worst > args.rtol:

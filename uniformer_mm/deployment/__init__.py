@@ -1,4 +1,6 @@
-"""Export of UniFormer models: ONNX through ``torch.export`` (:mod:`.onnx`)."""
+"""Export of UniFormer models: ONNX through ``torch.export`` (:mod:`.onnx`), and the check of what was exported
+(:mod:`.verification`)."""
 from .onnx import ONNX_TRANSLATIONS, export_onnx
+from .verification import relative_errors
 
-__all__ = ['ONNX_TRANSLATIONS', 'export_onnx']
+__all__ = ['ONNX_TRANSLATIONS', 'export_onnx', 'relative_errors']
