@@ -115,6 +115,18 @@ def test_released_file_with_another_head_dim_is_refused():
     assert len(converted['meta']['dataset_meta']['classes']) == 1000
 
 
+@pytest.mark.parametrize('name', ['uniformer_small_plus_in1k', '{tmp}/uniformer_small_plus_in1k.pth'])
+def test_init_cfg_refuses_a_released_checkpoint_of_another_head_dim(tmp_path, name):
+    # As the converter does: the file would load without a shape error and give wrong outputs.
+    torch.save(dict(model=fabricate_official_state_dict('image_small_plus_in1k')),
+               tmp_path / 'uniformer_small_plus_in1k.pth')
+    backbone = UniFormer2D(arch='small_plus_dim64', out_indices=(3, ), out_norm='batch',
+                           init_cfg=dict(type='Pretrained', checkpoint=name.format(tmp=tmp_path)))
+    with pytest.raises(CheckpointMismatchError, match=r"release's uniformer_small_plus_in1k .*head_dim 32.* head_dim 64"):
+        backbone.init_weights()
+    assert not backbone.is_init
+
+
 def test_backbone_checkpoint_is_not_a_classifier():
     backbone = {k: v for k, v in fabricate_official_state_dict('image_small_in1k').items()
                 if not k.startswith('head.')}

@@ -12,10 +12,10 @@ import torch
 import torch.nn as nn
 from mmengine.logging import print_log
 
-from ..checkpoint_sources import known_checkpoint
-from ..models.backbones.checkpoint_loading import (CheckpointMismatchError, check_fit, check_tensor_values,
-                                                   compare_keys, describe_layout, extract_state_dict, format_keys,
-                                                   group_by_reason, load_state_dict_strictly, read_depths)
+from ..models.backbones.checkpoint_loading import (CheckpointMismatchError, check_fit, check_released_head_dim,
+                                                   check_tensor_values, compare_keys, describe_layout,
+                                                   extract_state_dict, format_keys, group_by_reason,
+                                                   load_state_dict_strictly, read_depths)
 from ..models.backbones.uniformer import UniFormer2D, UniFormer3D, UniFormerBase
 
 MAX_LABEL_FILE_BYTES = 4 << 20
@@ -257,13 +257,8 @@ def imagenet_to_mmpretrain(checkpoint: Mapping, model: nn.Module, source: str = 
         raise CheckpointMismatchError(
             f'{source} is a {family} ImageNet checkpoint but the config\'s head ({type(head).__name__}) is for '
             f'{config_family} checkpoints: use {_CLASSIFIER_FAMILIES[family][2]}')
-    released = known_checkpoint(source)
     head_dim = backbone.arch['head_dim']
-    if released is not None and released.head_dim != head_dim:
-        raise CheckpointMismatchError(
-            f"{source} is the release's {released.name} (arch {released.arch!r}, head_dim {released.head_dim}) but "
-            f'the config attends with head_dim {head_dim}: the tensors have the same shapes, the outputs would '
-            f'not be the release\'s. Use the config of arch {released.arch!r}')
+    check_released_head_dim(source, head_dim)
     renames = {'head.': 'head.fc.', **_CLASSIFIER_FAMILIES[family][1]}
     converted = {}
     for key, value in state_dict.items():

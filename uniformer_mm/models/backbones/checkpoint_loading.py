@@ -18,7 +18,7 @@ from mmengine.logging import print_log
 from mmengine.runner import CheckpointLoader
 
 from ...checkpoint_safety import printable
-from ...checkpoint_sources import resolve_checkpoint
+from ...checkpoint_sources import known_checkpoint, resolve_checkpoint
 
 _WRAPPER_KEYS = ('state_dict', 'model', 'model_state')
 _MAX_LISTED = 12
@@ -172,6 +172,24 @@ def compare_keys(own: Mapping[str, torch.Tensor], state_dict: Mapping[str, torch
     missing = [k for k in own if k not in state_dict and k not in explained]
     unexpected = [k for k in state_dict if k not in own and k not in explained]
     return mismatched, missing, unexpected
+
+
+def check_released_head_dim(source: str, head_dim: int) -> None:
+    """Refuses a released checkpoint (named, or a file or URL of its name) for a model of another head_dim.
+
+    head_dim is not stored in a checkpoint: S+ with 32- and 64-wide heads have tensors of equal shapes, and
+    loading one into the other gives wrong outputs without any error. Only the name tells them apart.
+
+    Args:
+        source (str): The checkpoint's name, path or URL.
+        head_dim (int): The attention head width of the model it would load into.
+    """
+    released = known_checkpoint(source)
+    if released is not None and released.head_dim != head_dim:
+        raise CheckpointMismatchError(
+            f"{source} is the release's {released.name} (arch {released.arch!r}, head_dim {released.head_dim}) but "
+            f'the model attends with head_dim {head_dim}: the tensors have the same shapes, the outputs would not '
+            f"be the release's. Use a config of arch {released.arch!r}")
 
 
 def check_fit(source: str, target: str, mismatched: Sequence[str] = (), missing: Sequence[str] = (),
