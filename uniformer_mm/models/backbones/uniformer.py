@@ -23,7 +23,8 @@ from mmengine.registry import MODELS
 from torch.nn.modules.batchnorm import _BatchNorm
 
 from ...checkpoint_sources import resolve_checkpoint
-from .checkpoint_loading import inflate_2d_to_3d, load_state_dict_strictly, read_checkpoint_state_dict
+from .checkpoint_loading import (check_released_head_dim, inflate_2d_to_3d, load_state_dict_strictly,
+                                 read_checkpoint_state_dict)
 
 _CONV = {2: nn.Conv2d, 3: nn.Conv3d}
 _BATCH_NORM = {2: nn.BatchNorm2d, 3: nn.BatchNorm3d}
@@ -646,7 +647,8 @@ class UniFormerBase(BaseModule):
         The file is read through mmengine's ``CheckpointLoader`` (under the checkpoint reader), its backbone state
         dict taken out (:func:`extract_state_dict`), adapted (:meth:`adapt_state_dict`) and loaded only if every
         tensor fits and every key either side lacks is explained by :meth:`explain_load_gaps`; otherwise
-        :class:`CheckpointMismatchError` names the keys and nothing is loaded.
+        :class:`CheckpointMismatchError` names the keys and nothing is loaded. A released checkpoint (by name or
+        file name) made for another head_dim is refused before it is read (:func:`check_released_head_dim`).
 
         Args:
             checkpoint (str): A local path, a URL, or a name of ``RELEASED_CHECKPOINTS``.
@@ -654,6 +656,7 @@ class UniFormerBase(BaseModule):
         Returns:
             dict: ``loaded``, ``missing`` and ``unused`` key lists.
         """
+        check_released_head_dim(checkpoint, self.arch['head_dim'])
         state_dict = self.adapt_state_dict(read_checkpoint_state_dict(checkpoint))
         return load_state_dict_strictly(self, state_dict, self.explain_load_gaps, source=checkpoint)
 
