@@ -6,11 +6,15 @@ import subprocess
 import sys
 import textwrap
 
+import cv2
+import numpy as np
 import pytest
+import torch
 from mmengine.config import Config
 from mmengine.registry import DefaultScope
 
 from uniformer_mm import UniFormer2D, UniFormer3D
+from uniformer_mm.apis import build_model_from_config
 
 from helpers import ROOT
 
@@ -58,3 +62,28 @@ def test_fine_tune_config_reads_a_class_folder_dataset(tmp_path):
     assert model.head.fc.out_features == cfg.num_classes == len(dataset.metainfo['classes']) == 2
     assert dataset.metainfo['classes'] == ('disc', 'square') and len(dataset) == 4
     assert model.backbone.init_cfg['checkpoint'] == 'uniformer_small_in1k'
+
+
+@pytest.mark.slow
+def test_quick_start_inference_runs_as_one_script(tmp_path):
+    """The quick start's inferencer block, pasted as it is into one script, with checkpoints where it says."""
+    section = README.read_text().split('## Quick start: inference')[1].split('\n## ')[0]
+    script = re.search(r'```python\n(.*?)```', section, re.S).group(1)
+    (tmp_path / 'configs').symlink_to(ROOT / 'configs')
+    pairs = re.findall(r"='(configs/[^']+\.py)',\s+\w+='(work_dirs/[^']+\.pth)'", script)
+    assert len(pairs) == 5, pairs
+    for config, weights in pairs:
+        model = build_model_from_config(Config.fromfile(str(ROOT / config)))
+        (tmp_path / weights).parent.mkdir(parents=True, exist_ok=True)
+        torch.save({'state_dict': model.state_dict()}, tmp_path / weights)
+    image = np.random.default_rng(0).integers(0, 255, (96, 128, 3), dtype=np.uint8)
+    cv2.imwrite(str(tmp_path / 'photo.jpg'), image)
+    video = cv2.VideoWriter(str(tmp_path / 'clip.mp4'), cv2.VideoWriter_fourcc(*'mp4v'), 8, (64, 64))
+    for index in range(16):
+        video.write(np.roll(image[:64, :64], 4 * index, axis=1))
+    video.release()
+    (tmp_path / 'label_map.txt').write_text('left_to_right\nright_to_left\n')
+    result = subprocess.run([sys.executable, '-c', script], cwd=tmp_path, capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr[-3000:]
+    written = {path.suffix for path in (tmp_path / 'outputs').rglob('*') if path.is_file()}
+    assert {'.jpg', '.png', '.mp4'} <= written, written
