@@ -100,21 +100,36 @@ class MultiheadSelfAttention(nn.Module):
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.attend(x)[0]
 
+    def split_heads(self, x: torch.Tensor) -> Tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        """The queries, keys and values of (B, N, C) tokens, each (B, heads, N, head_dim)."""
+        batch, num_tokens, dim = x.shape
+        qkv = self.qkv(x).reshape(batch, num_tokens, 3, self.num_heads, dim // self.num_heads)
+        return qkv.permute(2, 0, 3, 1, 4).unbind(0)
+
+    @staticmethod
+    def probabilities(q: torch.Tensor, k: torch.Tensor) -> torch.Tensor:
+        """``softmax(q k^T / sqrt(head_dim))`` in float32, (B, heads, Nq, Nk): the weights that
+        ``scaled_dot_product_attention`` applies without materialising them."""
+        with torch.autocast(q.device.type, enabled=False):
+            # The default scale, head_dim ** -0.5, is the official one.
+            logits = q.float() @ k.float().transpose(-2, -1) * q.shape[-1]**-0.5
+            return logits.softmax(dim=-1)
+
+    def attention_probabilities(self, x: torch.Tensor) -> torch.Tensor:
+        """The attention probabilities that :meth:`attend` applies to (B, N, C) tokens, (B, heads, N, N) in
+        float32: for analysis (``uniformer_mm.attention_maps``); inference never materialises them."""
+        q, k, _ = self.split_heads(x)
+        return self.probabilities(q, k)
+
     def attend(self, x: torch.Tensor, with_first_row: bool = False) -> Tuple[torch.Tensor, Optional[torch.Tensor]]:
         """Returns the attention output and, with ``with_first_row``, the attention probabilities of the first
         token's query over all tokens, averaged over heads, (B, N): how much the class token looks at each."""
         batch, num_tokens, dim = x.shape
-        qkv = self.qkv(x).reshape(batch, num_tokens, 3, self.num_heads, dim // self.num_heads)
-        q, k, v = qkv.permute(2, 0, 3, 1, 4).unbind(0)
+        q, k, v = self.split_heads(x)
         in_float32 = self.precision == 'float32' or (self.precision == 'auto' and q.dtype == torch.float16)
         with torch.autocast(x.device.type, enabled=False) if in_float32 else nullcontext():
-            # The default scale, head_dim ** -0.5, is the official one.
             out = F.scaled_dot_product_attention(*((t.float() for t in (q, k, v)) if in_float32 else (q, k, v)))
-        first_row = None
-        if with_first_row:
-            with torch.autocast(x.device.type, enabled=False):
-                logits = q[:, :, :1].float() @ k.float().transpose(-2, -1) * q.shape[-1]**-0.5
-                first_row = logits.softmax(dim=-1)[:, :, 0].mean(dim=1)
+        first_row = self.probabilities(q[:, :, :1], k)[:, :, 0].mean(dim=1) if with_first_row else None
         out = out.to(x.dtype).transpose(1, 2).reshape(batch, num_tokens, dim)
         return self.proj(out), first_row
 
@@ -360,8 +375,7 @@ class TokenPruningBlock(AttentionBlock):
             return seq[:, 1:].transpose(1, 2).reshape(shape), seq[:, :1], self._pooled(blended, shape)
         if scores is None:
             raise ValueError('a pruning block needs the scores of an earlier block (keep_ratio 1 first)')
-        keep = num_tokens * self._keep_fraction.numerator // self._keep_fraction.denominator
-        order = scores.argsort(dim=1, descending=True, stable=True)
+        order, keep = self.rank_tokens(scores)
         ranked = tokens.gather(1, order.unsqueeze(-1).expand(-1, -1, dim))
         ranked_scores = scores.gather(1, order)
         kept, rest = ranked[:, :keep], ranked[:, keep:]
@@ -381,6 +395,12 @@ class TokenPruningBlock(AttentionBlock):
         tokens = torch.empty_like(ranked).scatter(1, order.unsqueeze(-1).expand(-1, -1, dim), ranked)
         scores = torch.empty_like(ranked_scores).scatter(1, order, ranked_scores)
         return tokens.transpose(1, 2).reshape(shape), seq[:, :1], self._pooled(scores, shape)
+
+    def rank_tokens(self, scores: torch.Tensor) -> Tuple[torch.Tensor, int]:
+        """The tokens' order by the (B, N) running scores, best first, and how many of them attend (the first
+        ``int(N * keep_ratio)``); the rest are merged."""
+        keep = scores.shape[1] * self._keep_fraction.numerator // self._keep_fraction.denominator
+        return scores.argsort(dim=1, descending=True, stable=True), keep
 
     def _pooled(self, scores: torch.Tensor, shape: torch.Size) -> torch.Tensor:
         """With ``pool_scores``, the scores averaged over 2x2 (spatial) cells, rescaled to keep their sum."""
