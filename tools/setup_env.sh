@@ -5,7 +5,8 @@
 # building mmcv 2.1.0 with its C++ ops, happens once per machine; the wheel is cached in
 # $UNIFORMER_MM_CACHE (default ~/.cache/uniformer_mm) and reused by every later set-up, fresh clones included.
 #
-# Every version comes from requirements/ (build.txt, codebases.txt, deployment.txt, tests.txt), the one pin list.
+# Every version comes from requirements/ (build.txt, codebases.txt, deployment.txt, analysis.txt, tests.txt), the one
+# pin list.
 # Every upstream break this works around is listed in docs/setup.md ("How set-up deals with upstream breaks"); the
 # patches of installed packages are the scripts in tools/setup_patches/, one per break.
 set -euo pipefail
@@ -17,7 +18,7 @@ CACHE="${UNIFORMER_MM_CACHE:-$HOME/.cache/uniformer_mm}"
 REQUIREMENTS="$ROOT/requirements"
 PATCHES="$ROOT/tools/setup_patches"
 # Bump when the installed set changes, so that existing venvs re-run the pip steps.
-SETUP_REVISION=7
+SETUP_REVISION=8
 
 log() { printf '[setup] %s\n' "$*" >&2; }
 die() { printf '[setup] ERROR: %s\n' "$*" >&2; exit 1; }
@@ -118,6 +119,8 @@ pip_install --no-deps "mmpose==$MMPOSE_VERSION"
 
 log "installing the export and deployment tools (onnx, onnxruntime, openvino, mmdeploy) and moviepy"
 pip_install -r "$REQUIREMENTS/deployment.txt"
+log "installing the analysis tools (requirements/analysis.txt: grad-cam for Grad-CAM pictures)"
+pip_install -r "$REQUIREMENTS/analysis.txt"
 
 log "installing uniformer_mm (editable)"
 pip_install --no-deps -e "$ROOT"
