@@ -28,11 +28,12 @@ setup(
     # OpenMMLab's .mim convention: `mim search` reads uniformer_mm/.mim/model-index.yml, `mim train/test/run
     # uniformer_mm` find configs in .mim/configs and scripts in .mim/tools. In the source tree these are symlinks
     # to the root model-index.yml, configs/ and tools/, which a wheel stores as copies. The shell scripts and
-    # tools/setup_patches/ set up a checkout and stay out.
+    # tools/setup_patches/ set up a checkout and stay out. The docs ride along (.mim/docs, text only), since the
+    # error messages name them.
     package_data={'uniformer_mm': [
         '.mim/model-index.yml', '.mim/configs/*/metafile.yml', '.mim/configs/**/*.py',
         '.mim/tools/*.py', '.mim/tools/analysis_tools/**/*.py', '.mim/tools/dataset_converters/*.py',
-        '.mim/tools/deployment/*.py', '.mim/tools/data/kinetics/*.txt']},
+        '.mim/tools/deployment/*.py', '.mim/tools/data/kinetics/*.txt', '.mim/docs/*.md']},
     python_requires='>=3.8',
     install_requires=requirements('runtime.txt'),
     extras_require=dict(codebases=requirements('codebases.txt'), deployment=requirements('deployment.txt'),

@@ -30,6 +30,10 @@ def test_a_typo_gets_the_closest_names():
         shipped.config_path('upernet_uniformer-s_8xb2-160k_ade20k')
 
 
+def test_the_docs_the_error_messages_name_ship_too():
+    assert Path(shipped.shipped_path('docs/checkpoints.md')).read_text() == (ROOT / 'docs/checkpoints.md').read_text()
+
+
 def test_label_files_ship_with_the_tools():
     labels = Path(shipped.shipped_path('tools/data/kinetics/label_map_k400.txt')).read_text().splitlines()
     assert len(labels) == 400 and labels[0] == 'abseiling'

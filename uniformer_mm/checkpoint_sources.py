@@ -259,7 +259,8 @@ def resolve_checkpoint(checkpoint: str) -> str:
                 + (f", or set init_cfg's checkpoint to '{entry.name}' to download it on first use"
                    if entry.direct_download else ''))
     else:
-        hint = did_you_mean(checkpoint) + 'the released checkpoints and their names are listed in docs/checkpoints.md'
+        hint = (did_you_mean(checkpoint) + 'the released checkpoints and their names are listed in docs/checkpoints.md '
+                '(installed with the package: python -m uniformer_mm.shipped docs/checkpoints.md)')
     raise FileNotFoundError(
         f'init_cfg checkpoint {checkpoint!r} not found (paths are relative to the working directory, '
         f'{os.getcwd()}); {hint}. To train from scratch instead: {TRAIN_FROM_SCRATCH}')

@@ -1,6 +1,6 @@
-"""Where the files that ship with the package are: the configs, the scripts of ``tools/`` and the Kinetics-400 label
-files, under ``uniformer_mm/.mim/`` (OpenMMLab's layout, which ``mim train / test / run uniformer_mm`` read; in a
-clone these are links to the repository's ``configs/`` and ``tools/``).
+"""Where the files that ship with the package are: the configs, the scripts of ``tools/`` with the Kinetics-400
+label files, and the docs, under ``uniformer_mm/.mim/`` (OpenMMLab's layout, which ``mim train / test / run
+uniformer_mm`` read; in a clone these are links to the repository's ``configs/``, ``tools/`` and ``docs/``).
 
 A shipped config by name, for the inferencers and ``Config.fromfile``::
 
@@ -11,7 +11,7 @@ From a shell (``python -m uniformer_mm.shipped -h``)::
 
     python -m uniformer_mm.shipped --list                      # every shipped config, relative to the root
     python -m uniformer_mm.shipped mmseg/upernet_uniformer-s_8xb2-160k_ade20k-512x512.py
-    python -m uniformer_mm.shipped tools/data/kinetics/label_map_k400.txt
+    python -m uniformer_mm.shipped tools/data/kinetics/label_map_k400.txt docs/checkpoints.md
     python -m uniformer_mm.shipped --weights upernet_uniformer-s_8xb2-160k_ade20k-512x512   # where its weights are
     export UNIFORMER_MM_CONFIGS=$(python -m uniformer_mm.shipped --root)
 
@@ -70,15 +70,15 @@ def config_path(name: str) -> str:
 
 def shipped_path(relative: str) -> str:
     """The absolute path of any shipped file, given its path in the repository (``'configs/...'``,
-    ``'tools/data/kinetics/label_map_k400.txt'``, ``'tools/convert_checkpoint.py'``).
+    ``'tools/data/kinetics/label_map_k400.txt'``, ``'tools/convert_checkpoint.py'``, ``'docs/checkpoints.md'``).
 
     Raises:
         FileNotFoundError: The package ships no such file.
     """
     path = MIM_ROOT / relative
     if not path.is_file():
-        raise FileNotFoundError(f'uniformer_mm ships no file {relative!r} (shipped: model-index.yml, configs/, and '
-                                f'tools/ without its shell scripts, under {MIM_ROOT})')
+        raise FileNotFoundError(f'uniformer_mm ships no file {relative!r} (shipped: model-index.yml, configs/, '
+                                f'tools/ without its shell scripts, docs/*.md, under {MIM_ROOT})')
     return str(path)
 
 
@@ -116,8 +116,9 @@ def main(argv=None) -> int:
         prog='python -m uniformer_mm.shipped',
         description='Print the installed paths of shipped configs and files (configs by name, '
                     'e.g. upernet_uniformer-s_8xb2-160k_ade20k-512x512; other files by their path in the repository, '
-                    'e.g. tools/data/kinetics/label_map_k400.txt).')
-    parser.add_argument('names', nargs='*', help='configs (by name or path under configs/) or files (tools/...)')
+                    'e.g. tools/data/kinetics/label_map_k400.txt or docs/checkpoints.md).')
+    parser.add_argument('names', nargs='*',
+                        help='configs (by name or path under configs/) or files (tools/..., docs/...)')
     group = parser.add_mutually_exclusive_group()
     group.add_argument('--list', action='store_true', help='list the shipped configs')
     group.add_argument('--weights', action='store_true',
@@ -133,7 +134,8 @@ def main(argv=None) -> int:
         if args.weights:
             lines += [describe_weights(name) for name in args.names]
         else:
-            lines += [shipped_path(name) if name.startswith('tools/') else config_path(name) for name in args.names]
+            lines += [shipped_path(name) if name.startswith(('tools/', 'docs/')) else config_path(name)
+                      for name in args.names]
     except FileNotFoundError as error:
         print(f'error: {error}', file=sys.stderr)
         return 1

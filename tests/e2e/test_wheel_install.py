@@ -16,9 +16,9 @@ from helpers import ROOT, fabricate_official_state_dict, run
 
 pytestmark = pytest.mark.slow  # builds a wheel, mim subprocesses
 
-# What the wheel is built from: the files setup.py reads (configs/ and tools/ through uniformer_mm/.mim's links).
+# What the wheel is built from: the files setup.py reads (configs/, tools/, docs/ through uniformer_mm/.mim's links).
 SOURCES = ('setup.py', 'setup.cfg', 'README.md', 'LICENSE', 'NOTICE', 'model-index.yml', 'requirements', 'configs',
-           'tools', 'uniformer_mm')
+           'tools', 'docs', 'uniformer_mm')
 
 
 def _build_wheel(tmp_path: Path) -> Path:
@@ -27,7 +27,7 @@ def _build_wheel(tmp_path: Path) -> Path:
     source.mkdir()
     for name in SOURCES:
         copy = shutil.copytree if (ROOT / name).is_dir() else shutil.copy2
-        kwargs = dict(symlinks=True, ignore=shutil.ignore_patterns('__pycache__')) if copy is shutil.copytree else {}
+        kwargs = dict(symlinks=True, ignore=shutil.ignore_patterns('__pycache__', 'images')) if copy is shutil.copytree else {}
         copy(ROOT / name, source / name, **kwargs)
     run([sys.executable, '-m', 'pip', 'wheel', '--no-deps', '--no-build-isolation', '-q', source, '-w',
          tmp_path / 'dist'], cwd=tmp_path)
@@ -59,12 +59,12 @@ def test_wheel_installed_into_an_existing_stack_works_from_anywhere(tmp_path):
         return run([python, '-m', 'mim', *args], cwd=home, env=env)
 
     # The wheel's configs and files, not the checkout's.
-    config_root, release_labels, mmaction_labels = run(
+    config_root, release_labels, mmaction_labels, checkpoint_docs = run(
         [python, '-m', 'uniformer_mm.shipped', '--root', 'tools/data/kinetics/label_map_k400_uniformer_release.txt',
-         'tools/data/kinetics/label_map_k400.txt'], cwd=home).split()[-3:]
+         'tools/data/kinetics/label_map_k400.txt', 'docs/checkpoints.md'], cwd=home).split()[-4:]
     package = Path(config_root).parents[1]
     assert ROOT not in package.parents and package.parent.name == 'site-packages'
-    assert Path(release_labels).is_relative_to(package) and Path(mmaction_labels).is_relative_to(package)
+    assert all(Path(path).is_relative_to(package) for path in (release_labels, mmaction_labels, checkpoint_docs))
 
     # An official Kinetics-400 checkpoint converted with the wheel's tool and label files.
     torch.save(dict(model_state=fabricate_official_state_dict('video_small_k400')), home / 'k400.pth')
