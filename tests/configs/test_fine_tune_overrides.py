@@ -5,6 +5,8 @@ The video recipes' MixUp / CutMix take the head's number of classes (HeadClasses
 recipes' warm-up is a share of the schedule (WarmupCosineLR), so ``train_cfg.max_epochs=1`` or ``2`` works.
 """
 import argparse
+import re
+import textwrap
 
 import pytest
 import torch
@@ -26,6 +28,7 @@ SSV2 = ROOT / 'configs/mmaction/uniformer3d-s_k400-pre_8xb8-u16-200e_sthv2-rgb.p
 LIGHT = ROOT / 'configs/mmaction/uniformer3d-xxs_in1k-pre_8xb32-u16-110e_kinetics400-rgb-160px.py'
 HMDB = ROOT / 'configs/mmaction/uniformer3d-s_k400-pre_8xb16-16x4x1-25e_hmdb51-split1-rgb.py'
 IMAGE = ROOT / 'configs/mmpretrain/uniformer-small_8xb128_in1k.py'
+README = ROOT / 'README.md'
 
 
 def cli_options(*options):
@@ -67,6 +70,31 @@ def test_inheriting_config_that_sets_only_the_head(tmp_path):
 
 def test_shipped_class_counts_reach_the_blending():
     assert blending_classes(build_recognizer(Config.fromfile(str(VIDEO)))) == [400, 400]
+
+
+def test_readme_video_config_fine_tunes_two_classes_from_its_list_files(tmp_path, monkeypatch):
+    """The config of README's "Fine-tune on your own videos", saved where it says, on the list files it shows."""
+    section = README.read_text().split('## Fine-tune on your own videos')[1].split('\n## ')[0]
+    config = textwrap.dedent(re.search(r'```python\n(.*?)```', section, re.S).group(1))
+    (tmp_path / 'configs' / 'mmaction').mkdir(parents=True)
+    (tmp_path / 'configs' / 'mmaction' / 'my-video-classes.py').write_text(
+        config.replace("'./uniformer3d-s_in1k-pre_8xb8-16x4x1-200e_kinetics400-rgb.py'", repr(str(VIDEO))))
+    lists = textwrap.dedent(re.search(r'train_list.txt`:\n\n(\s*)```\n(.*?)```', section, re.S).group(2))
+    (tmp_path / 'my_videos').mkdir()
+    for name in ('train_list.txt', 'val_list.txt'):
+        (tmp_path / 'my_videos' / name).write_text(lists)
+    monkeypatch.chdir(tmp_path)
+    cfg = Config.fromfile('configs/mmaction/my-video-classes.py')
+    assert cfg.optim_wrapper.type == 'OptimWrapper' and cfg.train_cfg.max_epochs == 10
+    assert cfg.model.backbone.init_cfg.checkpoint == 'checkpoints/uniformer3d-s_k400.pth'
+    model = build_recognizer(cfg)
+    assert model.cls_head.num_classes == 2 and blending_classes(model) == [2, 2]
+    from mmaction.registry import DATASETS
+    with DefaultScope.overwrite_default_scope('mmaction'):
+        for loader in (cfg.train_dataloader, cfg.val_dataloader, cfg.test_dataloader):
+            dataset = DATASETS.build(loader.dataset)
+            assert [(info['filename'], info['label']) for info in dataset.load_data_list()] == [
+                ('my_videos/wave/0001.mp4', 0), ('my_videos/clap/0001.mp4', 1)]
 
 
 def test_a_blending_that_disagrees_with_the_head_is_refused():
