@@ -39,7 +39,8 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument('--src-labels', help='slowfast-video: label file of the checkpoint\'s class order, one name '
                         'a line (the release: tools/data/kinetics/label_map_k400_uniformer_release.txt)')
     parser.add_argument('--dst-labels', help='slowfast-video: label file of the class order to write '
-                        '(mmaction2: tools/data/kinetics/label_map_k400.txt)')
+                        '(mmaction2: tools/data/kinetics/label_map_k400.txt). Where the wheel is installed, '
+                        'python -m uniformer_mm.shipped tools/data/kinetics/... prints the path of either')
     args = parser.parse_args()
     if args.format in ('openmmlab1', 'imagenet') and not args.config:
         parser.error(f'{args.format} needs --config, the config the converted checkpoint is meant for')
