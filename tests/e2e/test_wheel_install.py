@@ -26,9 +26,11 @@ def _build_wheel(tmp_path: Path) -> Path:
     source = tmp_path / 'source'
     source.mkdir()
     for name in SOURCES:
-        copy = shutil.copytree if (ROOT / name).is_dir() else shutil.copy2
-        kwargs = dict(symlinks=True, ignore=shutil.ignore_patterns('__pycache__', 'images')) if copy is shutil.copytree else {}
-        copy(ROOT / name, source / name, **kwargs)
+        if (ROOT / name).is_dir():  # links kept (uniformer_mm/.mim); the docs' pictures do not ship
+            shutil.copytree(ROOT / name, source / name, symlinks=True,
+                            ignore=shutil.ignore_patterns('__pycache__', 'images'))
+        else:
+            shutil.copy2(ROOT / name, source / name)
     run([sys.executable, '-m', 'pip', 'wheel', '--no-deps', '--no-build-isolation', '-q', source, '-w',
          tmp_path / 'dist'], cwd=tmp_path)
     return next((tmp_path / 'dist').glob('uniformer_mm-*.whl'))
