@@ -54,7 +54,7 @@ class HeadClassesRecognizer3D(Recognizer3D):
 
     def __init__(self, backbone: dict, cls_head: dict, data_preprocessor: dict = None, **kwargs) -> None:
         if data_preprocessor is not None and data_preprocessor.get('blending') is not None:
-            if 'num_classes' not in cls_head:
+            if not cls_head or 'num_classes' not in cls_head:
                 raise ValueError('cls_head needs num_classes: the blending in data_preprocessor takes it from there')
             data_preprocessor = dict(
                 data_preprocessor, blending=blending_with_head_classes(data_preprocessor['blending'],
