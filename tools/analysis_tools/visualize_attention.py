@@ -111,10 +111,11 @@ def heatmap_on(values: torch.Tensor, size: Tuple[int, int], padded: Tuple[int, i
     return F.interpolate(grid, size=padded, mode='nearest')[0, 0, :size[0], :size[1]].numpy()
 
 
-def _draw(axis, frame: np.ndarray, heat: Optional[np.ndarray], title: str, cmap: str = 'jet') -> None:
+def _draw(axis, frame: np.ndarray, heat: Optional[np.ndarray], title: str, cmap: str = 'jet',
+          limits: Tuple[float, float] = (None, None)) -> None:
     axis.imshow(frame)
     if heat is not None:
-        axis.imshow(np.ma.masked_invalid(heat), cmap=cmap, alpha=0.55)
+        axis.imshow(np.ma.masked_invalid(heat), cmap=cmap, alpha=0.55, vmin=limits[0], vmax=limits[1])
     axis.set_title(title, fontsize=8)
     axis.axis('off')
 
@@ -135,6 +136,8 @@ def attention_pictures(record: BlockAttention, frames: np.ndarray, args: argpars
         values = values[None]
     kept = record.kept[0] if video else record.kept
     pruned = not bool(kept.all())
+    # One colour scale for every frame of a clip.
+    limits = (float(np.nanmin(values.numpy())), float(np.nanmax(values.numpy())))
     # One column per temporal token and one row per panel for clips; the panels side by side for images.
     times, panels = values.shape[0], 2 + pruned
     figure = Figure(figsize=(2.4 * (times if video else panels), 2.6 * (panels if video else 1)))
@@ -145,7 +148,7 @@ def attention_pictures(record: BlockAttention, frames: np.ndarray, args: argpars
         suffix = f' (t={time})' if video else ''
         _draw(axes[0, time], frame, None, 'input' + suffix)
         _draw(axes[1, time], frame, heatmap_on(values[time], (height, width), padded),
-              f'{what}{suffix}' if time == 0 else suffix.strip())
+              f'{what}{suffix}' if time == 0 else suffix.strip(), limits=limits)
         if query_pixel is not None and time == 0:  # a clip's query is in the first temporal token
             axes[1, time].plot(*query_pixel, marker='+', color='white', markersize=12, mew=2)
         if pruned:
