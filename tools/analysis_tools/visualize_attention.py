@@ -18,7 +18,7 @@ data_preprocessor mean and std.
 
 Example:
     python tools/analysis_tools/visualize_attention.py configs/mmpretrain/uniformer-small_8xb128_in1k.py \\
-        demo/demo.jpg --checkpoint uniformer_small_in1k.pth --stage 4 --block -1 --out-dir work_dirs/attention
+        photo.jpg --checkpoint uniformer_small_in1k.pth --stage 4 --block -1 --out-dir work_dirs/attention
 """
 import argparse
 from pathlib import Path
