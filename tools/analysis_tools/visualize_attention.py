@@ -1,12 +1,12 @@
 """Draws what a UniFormer model attends to, on an image or a video clip, as PNG pictures.
 
 Attention (stages 3 and 4 only: stages 1-2 are convolutional): for a chosen block (``--stage``, ``--block``;
-negative counts from the end), the attention of one query token (``--query centre``, ``--query X,Y`` in input
-pixels, or ``--query cls``, the light models' class token and their default) or the mean attention each token
-receives (``--received``), of one head or their mean (``--head``), as a heatmap over the input. For the light
-models (XXS, XS) it also draws which tokens the block's token pruning kept (the others are merged into one token
-and do not attend). The weights are recomputed from the block's own projections (uniformer_mm.attention_maps);
-normal inference never materialises them.
+negative counts from the end), the attention of one query token (``--query centre``, ``--query X,Y`` in pixels of
+the input resized to ``--shape``, or ``--query cls``, the light models' class token and their default) or the mean
+attention each token receives (``--received``), of one head or their mean (``--head``), as a heatmap over the
+input. For the light models (XXS, XS) it also draws which tokens the block's token pruning kept (the others are
+merged into one token and do not attend). The weights are recomputed from the block's own projections
+(uniformer_mm.attention_maps); normal inference never materialises them.
 
 Grad-CAM (``--grad-cam``, classifiers and video recognizers; needs ``pip install -r requirements/analysis.txt``):
 through pytorch-grad-cam for images, as mmpretrain's ``vis_cam`` does, and mmaction2's ``GradCAM`` for clips, on
@@ -49,8 +49,8 @@ def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
     parser.add_argument('--block', type=int, default=-1, help='block index in the stage, negative from the end')
     parser.add_argument('--head', default='mean', help="'mean' or a head index (default mean)")
     where = parser.add_mutually_exclusive_group()
-    where.add_argument('--query', help="'centre', 'cls' (light models' class token) or X,Y in input pixels; "
-                       "default: 'cls' for light models, else 'centre'")
+    where.add_argument('--query', help="'centre', 'cls' (light models' class token) or X,Y in pixels of the input "
+                       "resized to --shape; default: 'cls' for light models, else 'centre'")
     where.add_argument('--received', action='store_true', help='mean attention each token receives instead')
     parser.add_argument('--grad-cam', action='store_true', help='also draw Grad-CAM of the top class')
     parser.add_argument('--shape', type=int, nargs=2, default=(224, 224), metavar=('H', 'W'),
