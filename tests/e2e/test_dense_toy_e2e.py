@@ -125,3 +125,19 @@ def test_fast_cpu_path_evaluates_like_the_plain_model(toy_root, trained_mmseg):
     for key in metric_keys:
         # mmseg rounds metrics to 0.01: allow one rounding step (a float32 0.01 reads 0.0100002), no more.
         assert abs(metrics['fast'][key] - metrics['plain'][key]) <= 0.01 + 1e-5, (key, metrics)
+
+
+@pytest.mark.xdist_group('trained_mmseg')
+def test_multi_scale_test_takes_the_checkpoint_as_mmseg_does(toy_root, trained_mmseg):
+    """tools/test.py CONFIG CHECKPOINT --tta: the OpenMMLab positional form, and the multi-scale and flip test
+    (mmseg's tta_pipeline) behind the published multi-scale mIoU."""
+    config, _, checkpoint, _ = TOY['mmseg']
+    metrics = {}
+    for name, options in [('single', []), ('tta', ['--tta'])]:
+        work_dir = toy_root / 'work' / 'tta' / name
+        output = run([PYTHON, ROOT / 'tools/test.py', config, trained_mmseg / checkpoint, '--work-dir', work_dir,
+                      *options], cwd=toy_root)
+        assert 'load checkpoint' in output.lower()
+        metrics[name] = newest_test_metrics(work_dir)
+    # Twelve views (six scales, flipped and not) average to other predictions than the single scale's.
+    assert metrics['tta'] != metrics['single'] and 0 < metrics['tta']['mIoU'] <= 100, metrics
