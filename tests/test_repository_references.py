@@ -34,6 +34,8 @@ HISTORY = ('CHANGELOG.md', )
 ELSEWHERE = {
     'tools/deploy.py': "mmdeploy's converter, in mmdeploy's repository",
     'configs/mmpretrain/my-classes.py': "the config the README's fine-tuning walk-through has the reader write",
+    'configs/mmaction/my-video-classes.py': "the config the README's video fine-tuning walk-through has the reader "
+                                            'write',
 }
 
 
