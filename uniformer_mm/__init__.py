@@ -5,8 +5,10 @@ outside its own classes, and nothing else:
 
 - registers the backbones in mmengine's root ``MODELS`` registry, visible from mmdet, mmseg, mmpose, mmpretrain
   and mmaction2, ``CPUDistributedDataParallel`` in its ``MODEL_WRAPPERS`` and ``CPUAmpOptimWrapper`` (bfloat16
-  training on a CPU) in its ``OPTIM_WRAPPERS`` (:mod:`uniformer_mm.engine`); the heads register when
-  :mod:`uniformer_mm.models.heads` is imported;
+  training on a CPU) in its ``OPTIM_WRAPPERS`` (:mod:`uniformer_mm.engine`). What only some configs need
+  registers when they import it (``custom_imports``): the heads (:mod:`uniformer_mm.models.heads`), the video
+  recognizer whose mixup / cutmix take the head's class count (:mod:`uniformer_mm.models.recognizers`) and the
+  warm-up-then-cosine learning rate (:mod:`uniformer_mm.engine.schedulers`);
 - the checkpoint policy: routes every prefix of mmengine's ``CheckpointLoader`` (local paths, http(s),
   ``open-mmlab://`` and the other model-zoo prefixes, ``s3://``) through the checkpoint reader of
   :mod:`uniformer_mm.checkpoint_safety`, and replaces ``CheckpointLoader.load_checkpoint`` with one that refuses
