@@ -6,6 +6,8 @@ every size. :data:`ONNX_TRANSLATIONS` supplies the two operators the exporter la
 ranks the light models' tokens (ONNX ``TopK``, whose specification breaks ties by the lower index first, exactly a
 stable sort) and adaptive average pooling (UPerHead), whose bins must follow the input's size.
 """
+import logging
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, Dict, Optional, Sequence, Tuple, Union
 
@@ -74,6 +76,27 @@ def _dynamic_dims(rank: int) -> Dict[int, str]:
     return {index: name for index, name in enumerate(names) if name}
 
 
+class _UnsolvedInequalityFilter(logging.Filter):
+    """Drops torch's report that sympy could not simplify a size inequality of the dynamic dimensions (the
+    padding arithmetic's floor divisions): a warning with a ~190-line sympy traceback, after which torch keeps the
+    inequality unsimplified and the export succeeds. The tools verify the exported file's outputs anyway."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return record.getMessage() != 'Failed to reduce inequalities'
+
+
+@contextmanager
+def _without_unsolved_inequality_reports():
+    """Filters those reports out of torch's shape-solver logger during one export, and only there."""
+    logger = logging.getLogger('torch.fx.experimental.symbolic_shapes')
+    report_filter = _UnsolvedInequalityFilter()
+    logger.addFilter(report_filter)
+    try:
+        yield
+    finally:
+        logger.removeFilter(report_filter)
+
+
 def export_onnx(model: nn.Module,
                 example_input: torch.Tensor,
                 path: Union[str, Path],
@@ -101,7 +124,7 @@ def export_onnx(model: nn.Module,
         frames = (TRACE_FRAMES, ) if example_input.dim() == 5 else ()
         example_input = torch.randn(TRACE_BATCH, example_input.shape[1], *frames, TRACE_HEIGHT, TRACE_WIDTH,
                                     dtype=example_input.dtype)
-    with torch.no_grad():
+    with torch.no_grad(), _without_unsolved_inequality_reports():
         program = torch.export.export(model, (example_input, ), dynamic_shapes=dynamic_shapes, strict=False)
     onnx_program = torch.onnx.export(program, dynamo=True, optimize=True, opset_version=opset_version,
                                      custom_translation_table=ONNX_TRANSLATIONS, verbose=False)
