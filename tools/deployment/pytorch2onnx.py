@@ -28,7 +28,7 @@ from mmengine.runner import load_checkpoint
 
 import uniformer_mm  # noqa: F401  (registers the backbones and the safe checkpoint loader)
 from uniformer_mm.apis import build_model_from_config
-from uniformer_mm.deployment import export_onnx, relative_errors
+from uniformer_mm.deployment import export_onnx, make_upsampling_traceable_, relative_errors
 
 # What ``--part model`` exports per codebase: the network in tensor mode.
 TENSOR_MODE = {'mmpretrain', 'mmseg', 'mmpose'}
@@ -130,6 +130,7 @@ def main() -> None:
     video = codebase == 'mmaction'
     shape = check_shape(args.shape or ([1, 3, 16, 224, 224] if video else [1, 3, 224, 224]), video)
     network = network_to_export(model, codebase, args.part).eval()
+    make_upsampling_traceable_(network)
     output_file = Path(args.output_file or f'work_dirs/onnx/{Path(args.config).stem}_{args.part}.onnx')
     output_names = export_onnx(network, torch.randn(shape), output_file, dynamic=not args.static)
     print(f'wrote {output_file} ({output_file.stat().st_size / 2**20:.1f} MiB), outputs {", ".join(output_names)}')

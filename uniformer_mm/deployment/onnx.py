@@ -76,6 +76,33 @@ def _dynamic_dims(rank: int) -> Dict[int, str]:
     return {index: name for index, name in enumerate(names) if name}
 
 
+def make_upsampling_traceable_(network: nn.Module) -> int:
+    """Replaces mmseg's ``Upsample`` modules of an integral scale factor with torch's ``nn.Upsample`` of the same
+    factor, mode and corner alignment, in place, and returns how many.
+
+    mmseg's computes its output size as ``int(size * factor)`` in Python, which ``torch.export`` specialises to the
+    traced size: an FPN head exported that way gave 7e-2 relative error at 320x320 after a trace at 352x480. For an
+    integral factor, interpolating by the factor samples exactly where interpolating to ``size * factor`` does.
+
+    Args:
+        network (nn.Module): A network about to be exported (mmseg's FPN heads hold such modules).
+    """
+    try:
+        from mmseg.models.utils import Upsample
+    except ImportError:
+        return 0
+    replaced = 0
+    for parent in list(network.modules()):
+        for name, child in list(parent.named_children()):
+            factor = getattr(child, 'scale_factor', None)
+            if (isinstance(child, Upsample) and not child.size and isinstance(factor, float)
+                    and factor.is_integer()):
+                setattr(parent, name, nn.Upsample(scale_factor=factor, mode=child.mode,
+                                                  align_corners=child.align_corners))
+                replaced += 1
+    return replaced
+
+
 class _UnsolvedInequalityFilter(logging.Filter):
     """Drops torch's report that sympy could not simplify a size inequality of the dynamic dimensions (the
     padding arithmetic's floor divisions): a warning with a ~190-line sympy traceback, after which torch keeps the
