@@ -209,10 +209,14 @@ def test_light_checkpoint_into_a_standard_config_is_refused():
 
 
 def test_mmpretrain_light_head_trains_both_classifiers_and_predicts_with_the_pooled_one():
+    from mmengine.registry import DefaultScope
     from mmpretrain.structures import DataSample
 
     from uniformer_mm.models.heads.classification import UniFormerLightClsHead
-    head = UniFormerLightClsHead(num_classes=5, in_channels=8, loss=dict(type='CrossEntropyLoss'))
+
+    # The loss is built in the current default scope, which a Runner of another codebase may have left.
+    with DefaultScope.overwrite_default_scope('mmpretrain'):
+        head = UniFormerLightClsHead(num_classes=5, in_channels=8, loss=dict(type='CrossEntropyLoss'))
     feats = (torch.randn(3, 8, 2, 2), torch.randn(3, 8))
     samples = [DataSample().set_gt_label(i) for i in (0, 3, 4)]
     pooled = head.fc(feats[0].flatten(2).mean(-1))
