@@ -248,8 +248,9 @@ def _is_score_row(matmul) -> bool:
 
 
 def collect_backbone_inputs(model: nn.Module, batches: Iterable, limit: int) -> List[torch.Tensor]:
-    """Runs ``model.test_step`` on data batches and records what its backbone receives, up to ``limit`` tensors
-    (the inputs int8 calibration needs: the config's own pre-processing, whatever the codebase).
+    """Runs ``model.test_step`` on data batches, in eval mode, and records what its backbone receives, up to
+    ``limit`` tensors (the inputs int8 calibration needs: the config's own pre-processing, whatever the codebase).
+    The model's weights, statistics and mode are as before.
 
     Args:
         model (nn.Module): An OpenMMLab model with a ``backbone``.
@@ -258,6 +259,10 @@ def collect_backbone_inputs(model: nn.Module, batches: Iterable, limit: int) -> 
     """
     recorded: List[torch.Tensor] = []
     handle = model.backbone.register_forward_pre_hook(lambda module, args: recorded.append(args[0].detach()))
+    # In eval mode: a Runner builds its model in training mode, where every calibration batch of one sample would
+    # also move the BatchNorm running statistics that are then folded and quantized.
+    was_training = model.training
+    model.eval()
     try:
         with torch.no_grad():
             for batch in batches:
@@ -266,6 +271,7 @@ def collect_backbone_inputs(model: nn.Module, batches: Iterable, limit: int) -> 
                     break
     finally:
         handle.remove()
+        model.train(was_training)
     if not recorded:
         raise ValueError('the data gave no batch to calibrate on')
     return recorded[:limit]
