@@ -5,7 +5,9 @@ Inference attends through ``scaled_dot_product_attention``, which never material
 recomputes their probabilities with the attention module's own projections and math
 (``MultiheadSelfAttention.attention_probabilities``): the weights the forward applied, to float rounding. The
 forward itself is untouched. For the light models' token-pruning blocks it also records which tokens attended
-(``TokenPruningBlock.rank_tokens``, the ranking the block itself uses) and the scores that ranked them.
+(``TokenPruningBlock.rank_tokens``, the ranking the block itself uses) and the scores that ranked them. For the
+window blocks of the dense ``-w``/``-h`` configs it records the probabilities inside each window, as the block
+split its zero-padded map, and where each window token lies on the grid.
 
 Example::
 
@@ -22,10 +24,11 @@ import torch.nn as nn
 
 from .models.backbones.uniformer import AttentionBlock, TokenPruningBlock, UniFormerBase
 
-# Positions in a recorded sequence that are not grid tokens: the light models' class token and the token that
-# stands for the pruned ones.
+# Positions in a recorded sequence that are not grid tokens: the light models' class token, the token that
+# stands for the pruned ones, and the zero padding a window block appends to fill its last windows.
 CLASS_TOKEN = -1
 MERGED_TOKEN = -2
+PADDING_TOKEN = -3
 # The stages with self-attention, numbered from 1 as in the paper and the parameter names (``blocks3``).
 ATTENTION_STAGES = (3, 4)
 
@@ -39,11 +42,16 @@ class BlockAttention:
         block (int): The block's index in the stage, as asked for (may be negative).
         grid (tuple): The token grid, (H', W') for images or (T', H', W') for videos.
         probabilities (torch.Tensor): (B, heads, S, S) float32 attention probabilities over the sequence the
-            block attended (rows: queries, columns: keys; each row sums to 1).
+            block attended (rows: queries, columns: keys; each row sums to 1). Window blocks: (B, heads,
+            windows, w*w, w*w), the probabilities inside each window (windows and their tokens in raster order
+            over the padded grid; each row sums to 1 over its window, padding included).
         positions (torch.Tensor): (B, S) grid index (flattened) of each token of that sequence;
             :data:`CLASS_TOKEN` and :data:`MERGED_TOKEN` mark the light models' class token and merged token.
+            Window blocks: (B, windows, w*w), :data:`PADDING_TOKEN` where the block padded the grid.
         scores (torch.Tensor, optional): Light models: the (B, N) running scores that ranked the tokens before
             this block (None for the first block, which attends with all tokens).
+        window_size (int, optional): The side w of the windows a window block attends inside; None for global
+            blocks.
     """
 
     stage: int
@@ -52,6 +60,7 @@ class BlockAttention:
     probabilities: torch.Tensor
     positions: torch.Tensor
     scores: Optional[torch.Tensor] = None
+    window_size: Optional[int] = None
 
     @property
     def num_tokens(self) -> int:
@@ -67,7 +76,8 @@ class BlockAttention:
         return kept.reshape(-1, *self.grid)
 
     def _heads(self, head: Union[str, int]) -> torch.Tensor:
-        """(B, S, S) probabilities of one head, or their mean over heads with 'mean'."""
+        """(B, S, S) probabilities (window blocks: (B, windows, w*w, w*w)) of one head, or their mean over heads
+        with 'mean'."""
         num_heads = self.probabilities.shape[1]
         if head == 'mean':
             return self.probabilities.mean(dim=1)
@@ -75,20 +85,21 @@ class BlockAttention:
             raise ValueError(f"head must be 'mean' or an index in [0, {num_heads - 1}], got {head!r}")
         return self.probabilities[:, head]
 
-    def _on_grid(self, values: torch.Tensor) -> torch.Tensor:
-        """Puts (B, S) values of the sequence's tokens on the grid, (B, H', W'[...]); grid tokens that did not
-        attend (pruned) are NaN."""
-        grid = torch.full((values.shape[0], self.num_tokens), float('nan'))
-        for batch, positions in enumerate(self.positions):
-            on_grid = positions >= 0
-            grid[batch, positions[on_grid]] = values[batch, on_grid]
+    def _on_grid(self, values: torch.Tensor, positions: torch.Tensor, elsewhere: float = float('nan')) -> torch.Tensor:
+        """Puts (B, S) values of the tokens at (B, S) ``positions`` on the grid, (B, H', W'[...]); grid tokens
+        not among them get ``elsewhere`` (NaN: pruned, they did not attend)."""
+        grid = torch.full((values.shape[0], self.num_tokens), elsewhere)
+        for batch, batch_positions in enumerate(positions):
+            on_grid = batch_positions >= 0
+            grid[batch, batch_positions[on_grid]] = values[batch, on_grid]
         return grid.reshape(-1, *self.grid)
 
     def query_index(self, query: Union[str, Sequence[int]]) -> int:
         """The sequence index of a query: 'cls' (the light models' class token), 'centre' (the grid's centre
         token) or grid coordinates (x, y) / (t, x, y) in tokens. The same for every batch element is required
-        for grid queries, so it is looked up in the first."""
-        positions = self.positions[0]
+        for grid queries, so it is looked up in the first. Window blocks: the index in the windows' tokens
+        flattened, ``window * w * w + token in window``."""
+        positions = self.positions[0].flatten()
         if query == 'cls':
             matches = (positions == CLASS_TOKEN).nonzero()
             if not len(matches):
@@ -114,17 +125,31 @@ class BlockAttention:
         return int(matches[0])
 
     def query_map(self, query: Union[str, Sequence[int]] = 'centre', head: Union[str, int] = 'mean') -> torch.Tensor:
-        """(B, H', W'[...]) attention of one query (see :meth:`query_index`) over the grid; NaN where pruned."""
-        return self._on_grid(self._heads(head)[:, self.query_index(query)])
+        """(B, H', W'[...]) attention of one query (see :meth:`query_index`) over the grid; NaN where pruned.
+        Window blocks: zero outside the query's window; the padding it attended is not on the grid, so the map
+        sums to 1 less what the padding received."""
+        index, probabilities = self.query_index(query), self._heads(head)
+        if self.window_size is None:
+            return self._on_grid(probabilities[:, index], self.positions)
+        window, token = divmod(index, self.window_size**2)
+        return self._on_grid(probabilities[:, window, token], self.positions[:, window], elsewhere=0.)
 
     def received_map(self, head: Union[str, int] = 'mean') -> torch.Tensor:
-        """(B, H', W'[...]) attention each grid token receives, averaged over all queries; NaN where pruned."""
-        return self._on_grid(self._heads(head).mean(dim=1))
+        """(B, H', W'[...]) attention each grid token receives, averaged over all queries; NaN where pruned.
+        Window blocks: averaged over the grid queries of its own window (the only ones that see it; padding
+        queries are cropped from the block's output, so they do not count)."""
+        probabilities = self._heads(head)
+        if self.window_size is None:
+            return self._on_grid(probabilities.mean(dim=1), self.positions)
+        grid_queries = (self.positions >= 0).unsqueeze(-1).float()  # (B, windows, w*w, 1)
+        received = (probabilities * grid_queries).sum(dim=-2) / grid_queries.sum(dim=-2)
+        return self._on_grid(received.flatten(1), self.positions.flatten(1))
 
 
 def attention_block(backbone: nn.Module, stage: int, block: int) -> AttentionBlock:
     """The block ``block`` (an index, negative from the end) of stage ``stage`` (3 or 4) of a UniFormer backbone
-    (or of a model whose ``backbone`` is one); a clear error where that block has no global self-attention."""
+    (or of a model whose ``backbone`` is one), global or window attention; a clear error where there is no such
+    block or it has no self-attention."""
     backbone = getattr(backbone, 'backbone', backbone)
     if not isinstance(backbone, UniFormerBase):
         raise TypeError(f'expected a UniFormer backbone or a model with one, got {type(backbone).__name__}')
@@ -135,12 +160,7 @@ def attention_block(backbone: nn.Module, stage: int, block: int) -> AttentionBlo
     if not -len(blocks) <= block < len(blocks):
         raise ValueError(f'stage {stage} has {len(blocks)} blocks; block must be in [{-len(blocks)}, '
                          f'{len(blocks) - 1}], got {block}')
-    chosen = blocks[block]
-    if chosen.window_size is not None:
-        raise ValueError(f'block {block} of stage {stage} attends inside {chosen.window_size}x{chosen.window_size} '
-                         'windows, which this tool does not draw; choose a global block (stage 4, or in the hybrid '
-                         'configs every fourth block of stage 3)')
-    return chosen
+    return blocks[block]
 
 
 @contextmanager
@@ -184,14 +204,45 @@ def record_attention(backbone: nn.Module,
             records[key] = BlockAttention(stage, index, seen['grid'], probabilities, positions,
                                           None if scores is None else scores.detach().float().cpu())
 
+        def recompute_in_windows(module, args, block=block, key=(stage, index), seen=seen):
+            windows = args[0]  # (B * windows, w * w, C), as the block split its padded map
+            with torch.no_grad():
+                probabilities = module.attention_probabilities(windows).cpu()
+            positions = _window_positions(seen['grid'], block.window_size)
+            # Heads second, as for global blocks: (B, heads, windows, w * w, w * w).
+            probabilities = probabilities.unflatten(0, (-1, len(positions))).transpose(1, 2)
+            records[key] = BlockAttention(stage, index, seen['grid'], probabilities,
+                                          positions.expand(len(probabilities), -1, -1),
+                                          window_size=block.window_size)
+
         handles.append(block.register_forward_pre_hook(keep_block_inputs))
-        # The attention's input is the output of norm1 (the light blocks call attn.attend, not its forward).
-        handles.append(block.norm1.register_forward_hook(recompute))
+        if block.window_size is None:
+            # The attention's input is the output of norm1 (the light blocks call attn.attend, not its forward).
+            handles.append(block.norm1.register_forward_hook(recompute))
+        else:
+            # The windows are what the attention module's forward receives.
+            handles.append(block.attn.register_forward_pre_hook(recompute_in_windows))
     try:
         yield records
     finally:
         for handle in handles:
             handle.remove()
+
+
+def _window_positions(grid: Tuple[int, int], window_size: int) -> torch.Tensor:
+    """The (windows, w * w) grid index (flattened) of each token of each window in the order a window block
+    splits its map: the (H', W') grid zero-padded on the right and bottom to a multiple of ``window_size``,
+    windows in raster order, tokens in raster order inside each; :data:`PADDING_TOKEN` where padded.
+
+    Args:
+        grid (tuple): The (H', W') token grid.
+        window_size (int): The side w of the windows.
+    """
+    height, width = grid
+    rows, cols = -(-height // window_size), -(-width // window_size)
+    indices = torch.full((rows * window_size, cols * window_size), PADDING_TOKEN)
+    indices[:height, :width] = torch.arange(height * width).view(height, width)
+    return indices.view(rows, window_size, cols, window_size).transpose(1, 2).reshape(rows * cols, -1)
 
 
 def grad_cam_target_layer(model: nn.Module) -> str:

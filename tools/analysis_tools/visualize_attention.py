@@ -5,8 +5,10 @@ negative counts from the end), the attention of one query token (``--query centr
 the input resized to ``--shape``, or ``--query cls``, the light models' class token and their default) or the mean
 attention each token receives (``--received``), of one head or their mean (``--head``), as a heatmap over the
 input. For the light models (XXS, XS) it also draws which tokens the block's token pruning kept (the others are
-merged into one token and do not attend). The weights are recomputed from the block's own projections
-(uniformer_mm.attention_maps); normal inference never materialises them.
+merged into one token and do not attend). In the window blocks of the dense ``-w``/``-h`` configs' stage 3 a query
+sees its own window only (zero elsewhere), and ``--received`` averages over the queries of each token's window.
+The weights are recomputed from the block's own projections (uniformer_mm.attention_maps); normal inference never
+materialises them.
 
 Grad-CAM (``--grad-cam``, classifiers and video recognizers; needs ``pip install -r requirements/analysis.txt``):
 through pytorch-grad-cam for images, as mmpretrain's ``vis_cam`` does, and mmaction2's ``GradCAM`` for clips, on
@@ -156,7 +158,8 @@ def attention_pictures(record: BlockAttention, frames: np.ndarray, args: argpars
             _draw(axes[2, time], frame, np.where(mask > 0, 1., np.nan), 'tokens kept' if time == 0 else '',
                   cmap='autumn')
     head = 'mean of heads' if args.head == 'mean' else f'head {args.head}'
-    figure.suptitle(f'stage {record.stage}, block {record.block}, {head}', fontsize=9)
+    windows = '' if record.window_size is None else f', {record.window_size}x{record.window_size} windows'
+    figure.suptitle(f'stage {record.stage}, block {record.block}, {head}{windows}', fontsize=9)
     figure.tight_layout()
     path = Path(args.out_dir) / f'{name}_stage{record.stage}_block{record.block}.png'
     figure.savefig(path, dpi=80)
