@@ -25,22 +25,73 @@ error that names it)::
 """
 import argparse
 import difflib
+import os
 import sys
 from pathlib import Path
-from typing import List
+from typing import Dict, List
 
 # The installed package's .mim folder (in a clone: links to the repository's model-index.yml, configs/ and tools/).
 MIM_ROOT = Path(__file__).resolve().parent / '.mim'
 CONFIG_ROOT = MIM_ROOT / 'configs'
+# What the package ships under MIM_ROOT (setup.py's package_data); nothing else there is looked at.
+SHIPPED_ENTRIES = ('model-index.yml', 'configs', 'tools', 'docs')
 # The environment variable that users' own configs name in ``_base_`` (documented in README and docs/).
 CONFIG_ROOT_VARIABLE = 'UNIFORMER_MM_CONFIGS'
+# Error messages quote a name up to this many characters: a name is user input, and may be any length.
+QUOTED_NAME_CHARS = 200
+
+
+def shipped_files() -> Dict[str, Path]:
+    """Every shipped file, by its path in the repository (``'docs/checkpoints.md'``), to its path under
+    :data:`MIM_ROOT`. Names are looked up here rather than joined onto a folder, so that ``..``, absolute paths,
+    folders and look-alike names cannot reach anything else; a link that leads out of the entry it lies in (its
+    resolved path outside the resolved ``configs/``, ``tools/`` or ``docs/``) is left out, and so are links to
+    folders, which are not followed."""
+    files = {}
+    for entry in SHIPPED_ENTRIES:
+        top = MIM_ROOT / entry
+        if top.is_file():
+            files[entry] = top
+            continue
+        root = top.resolve()
+        for folder, _, names in os.walk(top):
+            for name in names:
+                path = Path(folder) / name
+                # is_file first: it is False for a link loop, which resolve() would raise on (parents rather than
+                # is_relative_to, which Python 3.8 lacks)
+                if path.is_file() and root in path.resolve().parents:
+                    files[path.relative_to(MIM_ROOT).as_posix()] = path
+    return files
 
 
 def list_configs() -> List[str]:
     """Every shipped config, as its path relative to the config root (``mmseg/upernet_...py``), sorted; the
     ``_base_`` recipes they inherit are left out."""
-    return sorted(path.relative_to(CONFIG_ROOT).as_posix() for path in CONFIG_ROOT.rglob('*.py')
-                  if '_base_' not in path.relative_to(CONFIG_ROOT).parts)
+    return sorted(name[len('configs/'):] for name in shipped_files()
+                  if name.startswith('configs/') and name.endswith('.py') and '_base_' not in name.split('/'))
+
+
+def quoted(name: str) -> str:
+    """``name`` as an error message quotes it: its repr, cut to :data:`QUOTED_NAME_CHARS` characters.
+
+    Args:
+        name (str): A name given by the user.
+    """
+    if len(name) <= QUOTED_NAME_CHARS:
+        return repr(name)
+    return f'{name[:QUOTED_NAME_CHARS]!r}... ({len(name)} characters)'
+
+
+def closest(name: str, candidates: List[str]) -> List[str]:
+    """Up to three of ``candidates`` closest to ``name``, ignoring case (a name that differs only in case is
+    refused, as on a case-sensitive file system, and suggested).
+
+    Args:
+        name (str): A name that matched none of the candidates.
+        candidates (list[str]): The names it could have meant.
+    """
+    by_folded = {candidate.casefold(): candidate for candidate in candidates}
+    return [by_folded[match] for match in difflib.get_close_matches(name.casefold(), by_folded, n=3)]
 
 
 def config_path(name: str) -> str:
@@ -62,24 +113,29 @@ def config_path(name: str) -> str:
     by_file_name = [config for config in configs if config.rsplit('/', 1)[-1] == relative]
     if len(by_file_name) == 1:
         return str(CONFIG_ROOT / by_file_name[0])
-    close = difflib.get_close_matches(relative, configs + [config.rsplit('/', 1)[-1] for config in configs], n=3)
+    close = closest(relative, configs + [config.rsplit('/', 1)[-1] for config in configs])
     hint = f"; did you mean {' or '.join(repr(c[:-len('.py')]) for c in close)}?" if close else ''
-    raise FileNotFoundError(f'uniformer_mm ships no config {name!r}{hint} (python -m uniformer_mm.shipped --list '
-                            f'lists them; they are under {CONFIG_ROOT})')
+    raise FileNotFoundError(f'uniformer_mm ships no config {quoted(name)}{hint} (python -m uniformer_mm.shipped '
+                            f'--list lists them; they are under {CONFIG_ROOT})')
 
 
 def shipped_path(relative: str) -> str:
     """The absolute path of any shipped file, given its path in the repository (``'configs/...'``,
     ``'tools/data/kinetics/label_map_k400.txt'``, ``'tools/convert_checkpoint.py'``, ``'docs/checkpoints.md'``).
 
+    Args:
+        relative (str): The file's path in the repository, exactly (no ``..``, no leading ``/``).
+
     Raises:
-        FileNotFoundError: The package ships no such file.
+        FileNotFoundError: The package ships no such file; the closest shipped paths are suggested.
     """
-    path = MIM_ROOT / relative
-    if not path.is_file():
-        raise FileNotFoundError(f'uniformer_mm ships no file {relative!r} (shipped: model-index.yml, configs/, '
-                                f'tools/ without its shell scripts, docs/*.md, under {MIM_ROOT})')
-    return str(path)
+    files = shipped_files()
+    if relative in files:
+        return str(files[relative])
+    close = closest(relative, list(files))
+    hint = f"; did you mean {' or '.join(map(repr, close))}?" if close else ''
+    raise FileNotFoundError(f'uniformer_mm ships no file {quoted(relative)}{hint} (shipped: model-index.yml, '
+                            f'configs/, tools/ without its shell scripts, docs/*.md, under {MIM_ROOT})')
 
 
 def describe_weights(name: str) -> str:
