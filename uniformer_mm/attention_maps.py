@@ -22,7 +22,7 @@ from typing import Dict, Iterator, Optional, Sequence, Tuple, Union
 import torch
 import torch.nn as nn
 
-from .models.backbones.uniformer import AttentionBlock, TokenPruningBlock, UniFormerBase
+from .models.backbones.uniformer import AttentionBlock, TokenPruningBlock, UniFormerBase, partition_windows
 
 # Positions in a recorded sequence that are not grid tokens: the light models' class token, the token that
 # stands for the pruned ones, and the zero padding a window block appends to fill its last windows.
@@ -230,19 +230,18 @@ def record_attention(backbone: nn.Module,
 
 
 def _window_positions(grid: Tuple[int, int], window_size: int) -> torch.Tensor:
-    """The (windows, w * w) grid index (flattened) of each token of each window in the order a window block
-    splits its map: the (H', W') grid zero-padded on the right and bottom to a multiple of ``window_size``,
-    windows in raster order, tokens in raster order inside each; :data:`PADDING_TOKEN` where padded.
+    """The (windows, w * w) grid index (flattened) of each token of each window, in the order the window blocks
+    split their map (:func:`partition_windows`); :data:`PADDING_TOKEN` where padded.
 
     Args:
         grid (tuple): The (H', W') token grid.
         window_size (int): The side w of the windows.
     """
     height, width = grid
-    rows, cols = -(-height // window_size), -(-width // window_size)
-    indices = torch.full((rows * window_size, cols * window_size), PADDING_TOKEN)
-    indices[:height, :width] = torch.arange(height * width).view(height, width)
-    return indices.view(rows, window_size, cols, window_size).transpose(1, 2).reshape(rows * cols, -1)
+    # Indices from 1, so that the zero padding stands out.
+    indices = torch.arange(1, height * width + 1).view(1, height, width, 1)
+    positions = partition_windows(indices, window_size)[0][..., 0] - 1
+    return positions.masked_fill(positions < 0, PADDING_TOKEN)
 
 
 def grad_cam_target_layer(model: nn.Module) -> str:

@@ -229,6 +229,23 @@ class LocalBlock(_ConditionalPosition):
         return x + self.drop_path(_layer_scaled(self.mlp(self.norm2(x)), self.gamma_2))
 
 
+def partition_windows(x: torch.Tensor, size: int) -> Tuple[torch.Tensor, int, int]:
+    """Splits a (B, H, W, C) map into windows: zero-padded on the right and bottom to a multiple of ``size``,
+    windows in raster order, tokens in raster order inside each.
+
+    Returns:
+        tuple: The (B * rows * cols, size * size, C) windows, and the rows and columns of windows.
+    """
+    batch, height, width, dim = x.shape
+    # Padded unconditionally (a no-op pad costs one copy) so that a traced or exported graph computes the
+    # padding from its input's size instead of baking in the example's.
+    pad_bottom, pad_right = -height % size, -width % size
+    x = F.pad(x, (0, 0, 0, pad_right, 0, pad_bottom))
+    rows, cols = (height + pad_bottom) // size, (width + pad_right) // size
+    windows = x.view(batch, rows, size, cols, size, dim).transpose(2, 3).reshape(-1, size * size, dim)
+    return windows, rows, cols
+
+
 class AttentionBlock(_ConditionalPosition):
     """Block with global relation aggregation ("SABlock"): self-attention over all tokens, or inside windows.
 
@@ -273,13 +290,7 @@ class AttentionBlock(_ConditionalPosition):
     def _window_attention(self, tokens: torch.Tensor, height: int, width: int) -> torch.Tensor:
         size = self.window_size
         batch, _, dim = tokens.shape
-        x = tokens.reshape(batch, height, width, dim)
-        # Padded unconditionally (a no-op pad costs one copy) so that a traced or exported graph computes the
-        # padding from its input's size instead of baking in the example's.
-        pad_bottom, pad_right = -height % size, -width % size
-        x = F.pad(x, (0, 0, 0, pad_right, 0, pad_bottom))
-        rows, cols = (height + pad_bottom) // size, (width + pad_right) // size
-        windows = x.view(batch, rows, size, cols, size, dim).transpose(2, 3).reshape(-1, size * size, dim)
+        windows, rows, cols = partition_windows(tokens.reshape(batch, height, width, dim), size)
         x = self.attn(windows).view(batch, rows, cols, size, size, dim).transpose(2, 3)
         x = x.reshape(batch, rows * size, cols * size, dim)[:, :height, :width]
         return x.reshape(batch, height * width, dim)
