@@ -6,8 +6,8 @@ import pytest
 from helpers import MIM, PYTHON, run
 
 pytestmark = pytest.mark.slow  # mim subprocesses: minutes on 2 cores
-CONFIGS = ('configs/mmaction/toy/uniformer3d-s_toy-motion-rgb.py',
-           'configs/mmaction/toy/uniformer3d-xxs_toy-motion-rgb.py')
+# The S toy recipe trains with mim train in tests/e2e/test_video_finetune.py (the stand-in Kinetics checkpoint).
+CONFIGS = ('configs/mmaction/toy/uniformer3d-xxs_toy-motion-rgb.py', )
 
 
 def data_options(data: Path, ann_file: str):
