@@ -1,4 +1,5 @@
-"""Every config snippet in the README loads and builds its model in its codebase's scope."""
+"""The README's quick start runs as one script; the config snippets of docs/backbones.md ("Using the backbone in a
+config") and docs/finetune.md build their models and read their data in their codebases' scope."""
 import importlib
 import re
 import shutil
@@ -19,12 +20,14 @@ from uniformer_mm.apis import build_model_from_config
 from helpers import ROOT
 
 README = ROOT / 'README.md'
+BACKBONES = ROOT / 'docs/backbones.md'
+FINETUNE = ROOT / 'docs/finetune.md'
 CLASSIFICATION_BASE = ROOT / 'configs/mmpretrain/uniformer-small_8xb128_in1k.py'
-SNIPPETS = [block for block in re.findall(r'```python\n(.*?)```', README.read_text(), re.S)
+SNIPPETS = [block for block in re.findall(r'```python\n(.*?)```', BACKBONES.read_text(), re.S)
             if 'custom_imports' in block]
 
 
-def test_readme_has_a_snippet_per_codebase():
+def test_backbones_doc_has_a_snippet_per_codebase():
     scopes = sorted(re.search(r"_base_ = '(\w+)::", s).group(1) for s in SNIPPETS)
     assert scopes == ['mmaction', 'mmdet', 'mmpose', 'mmpretrain', 'mmseg']
 
@@ -44,7 +47,7 @@ def test_snippet_builds(tmp_path, snippet):
 @pytest.mark.slow
 def test_fine_tune_config_reads_a_class_folder_dataset(tmp_path):
     """The config of "Fine-tune on your own classes", saved where it says, on a folder of two classes."""
-    section = README.read_text().split('## Fine-tune on your own classes')[1].split('\n## ')[0]
+    section = FINETUNE.read_text().split('## Fine-tune on your own classes')[1].split('\n## ')[0]
     config = textwrap.dedent(re.search(r'```python\n(.*?)```', section, re.S).group(1))
     (tmp_path / 'configs' / 'mmpretrain').mkdir(parents=True)
     (tmp_path / 'configs' / 'mmpretrain' / 'my-classes.py').write_text(

@@ -33,9 +33,8 @@ MODULE = re.compile(r'(?<![\w./])uniformer_mm(?:\.\w+)+')
 HISTORY = ('CHANGELOG.md', )
 ELSEWHERE = {
     'tools/deploy.py': "mmdeploy's converter, in mmdeploy's repository",
-    'configs/mmpretrain/my-classes.py': "the config the README's fine-tuning walk-through has the reader write",
-    'configs/mmaction/my-video-classes.py': "the config the README's video fine-tuning walk-through has the reader "
-                                            'write',
+    'configs/mmpretrain/my-classes.py': "the config docs/finetune.md's image walk-through has the reader write",
+    'configs/mmaction/my-video-classes.py': "the config docs/finetune.md's video walk-through has the reader write",
 }
 
 

@@ -28,7 +28,7 @@ SSV2 = ROOT / 'configs/mmaction/uniformer3d-s_k400-pre_8xb8-u16-200e_sthv2-rgb.p
 LIGHT = ROOT / 'configs/mmaction/uniformer3d-xxs_in1k-pre_8xb32-u16-110e_kinetics400-rgb-160px.py'
 HMDB = ROOT / 'configs/mmaction/uniformer3d-s_k400-pre_8xb16-16x4x1-25e_hmdb51-split1-rgb.py'
 IMAGE = ROOT / 'configs/mmpretrain/uniformer-small_8xb128_in1k.py'
-README = ROOT / 'README.md'
+FINETUNE = ROOT / 'docs/finetune.md'
 
 
 def cli_options(*options):
@@ -72,9 +72,9 @@ def test_shipped_class_counts_reach_the_blending():
     assert blending_classes(build_recognizer(Config.fromfile(str(VIDEO)))) == [400, 400]
 
 
-def test_readme_video_config_fine_tunes_two_classes_from_its_list_files(tmp_path, monkeypatch):
-    """The config of README's "Fine-tune on your own videos", saved where it says, on the list files it shows."""
-    section = README.read_text().split('## Fine-tune on your own videos')[1].split('\n## ')[0]
+def test_finetune_doc_video_config_fine_tunes_two_classes_from_its_list_files(tmp_path, monkeypatch):
+    """The config of docs/finetune.md's "Fine-tune on your own videos", saved where it says, on its list files."""
+    section = FINETUNE.read_text().split('## Fine-tune on your own videos')[1].split('\n## ')[0]
     config = textwrap.dedent(re.search(r'```python\n(.*?)```', section, re.S).group(1))
     (tmp_path / 'configs' / 'mmaction').mkdir(parents=True)
     (tmp_path / 'configs' / 'mmaction' / 'my-video-classes.py').write_text(

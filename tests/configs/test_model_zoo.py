@@ -1,5 +1,7 @@
-"""The model zoo as data: metafiles, model index, README tables, released checkpoints and configs agree."""
+"""The model zoo as data: metafiles, model index, the tables of docs/model_zoo.md and README's summary, released
+checkpoints and configs agree."""
 import importlib.util
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -56,7 +58,7 @@ def test_every_shipped_config_has_exactly_one_metafile_entry():
 
 
 def test_the_default_detection_config_is_an_alias_not_a_zoo_entry():
-    # `mim train mmdet configs/uniformer_maskrcnn.py` (README) trains the first detection config of the zoo.
+    # `mim train mmdet configs/uniformer_maskrcnn.py` (docs/training.md) trains the zoo's first detection config.
     alias = ROOT / 'configs' / 'uniformer_maskrcnn.py'
     assert Config._get_base_files(str(alias)) == ['./mmdet/mask-rcnn_uniformer-s-h14_fpn_1x_coco.py']
     assert 'configs/uniformer_maskrcnn.py' not in MODELS
@@ -112,12 +114,23 @@ def test_released_checkpoints_fit_the_config(config):
         assert [arch_zoo[pretrained.arch][k] for k in layout] == [arch_zoo[backbone.arch][k] for k in layout]
 
 
-def test_readme_tables_are_generated_from_the_metafiles():
-    readme = (ROOT / 'README.md').read_text(encoding='utf-8')
-    assert load_script('zoo_tables').render_readme(readme) == readme, \
-        'README.md zoo tables are out of date: python .dev_scripts/zoo_tables.py --write'
+def test_zoo_tables_and_readme_summary_are_generated_from_the_metafiles():
+    zoo_tables = load_script('zoo_tables')
+    for name, (text, generated) in zoo_tables.rendered(ROOT).items():
+        assert generated == text, f'{name}: zoo tables are out of date: python .dev_scripts/zoo_tables.py --write'
+    page = (ROOT / 'docs' / 'model_zoo.md').read_text(encoding='utf-8')
     for config in MODELS:
-        assert f']({config})' in readme
+        assert f'](../{config})' in page
+    # README's summary: every row links a heading of the page, and the totals count the metafiles' models
+    readme = (ROOT / 'README.md').read_text(encoding='utf-8')
+    headings = {zoo_tables.anchor(heading) for heading in re.findall(r'^## (.+)$', page, re.M)}
+    links = re.findall(r'\]\(docs/model_zoo\.md#([\w-]+)\)', readme)
+    assert len(links) == len(zoo_tables.CODEBASES) and set(links) <= headings
+    totals = re.search(r'^\| all \| \| \*\*(\d+)\*\* \| \*\*(\d+)\*\* \| \*\*(\d+)\*\* \|$', readme, re.M)
+    configs, released, direct = map(int, totals.groups())
+    assert configs == len(MODELS) == len(shipped_configs())
+    assert released == sum('Weights' in m or 'Converted From' in m for m in MODELS.values())
+    assert direct == sum('Weights' in m for m in MODELS.values())
 
 
 @pytest.mark.slow

@@ -1,10 +1,10 @@
-"""README's "Fine-tune on your own videos" at toy size, as `python demo/toy_demo.py video --pretrained stand-in`
-runs it: a stand-in for the Kinetics-400 checkpoint that has learned motion (the S toy-motion recipe trained from
-scratch with `mim train` on other clips, saved in the release's layout), converted with tools/convert_checkpoint.py,
-then the toy fine-tune config (the Kinetics recipe with 2 classes, mixup / cutmix on) trained for one epoch. The
-fine-tuned model must beat the untrained one (the network as initialised), which only the converted weights can
-make it do in one epoch: the same epoch from an as-initialised stand-in stayed at chance (0.625 on 8 validation
-clips, the untrained model 0.75)."""
+"""docs/finetune.md's "Fine-tune on your own videos" at toy size, as `python demo/toy_demo.py video --pretrained
+stand-in` runs it: a stand-in for the Kinetics-400 checkpoint that has learned motion (the S toy-motion recipe
+trained from scratch with `mim train` on other clips, saved in the release's layout), converted with
+tools/convert_checkpoint.py, then the toy fine-tune config (the Kinetics recipe with 2 classes, mixup / cutmix on)
+trained for one epoch. The fine-tuned model must beat the untrained one (the network as initialised), which only the
+converted weights can make it do in one epoch: the same epoch from an as-initialised stand-in stayed at chance
+(0.625 on 8 validation clips, the untrained model 0.75)."""
 import importlib.util
 import json
 import re

@@ -1,6 +1,6 @@
 """Prints parameters and FLOPs of shipped dense-prediction and ImageNet configs, counted as the reference release
 counted its published figures (see uniformer_mm.apis.complexity): the metafiles' ``Parameters``, ``FLOPs Input`` and
-``FLOPs``, from which the README's model-zoo tables are generated.
+``FLOPs``, from which the model-zoo tables of docs/model_zoo.md are generated.
 
 Example:
     python tools/analysis_tools/analyze_model_zoo.py configs/mmseg/*.py

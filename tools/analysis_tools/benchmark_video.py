@@ -4,7 +4,7 @@ X3D (``--models light``, the paper's comparison), on the same clips.
 For each backbone: parameters, GFLOPs (multiply-accumulates, the convention of the UniFormer paper's 41.8G for
 UniFormer-S 16x4, counted by torch's FlopCounterMode), CPU latency and peak resident memory of one inference
 clip, each model in its own process. With ``--toy-work-dirs NAME=DIR``, also the toy-task top-1 that
-``mim test`` wrote to DIR/test_ordered and DIR/test_shuffled (see README). Prints a Markdown table.
+``mim test`` wrote to DIR/test_ordered and DIR/test_shuffled (see docs/toy_runs.md). Prints a Markdown table.
 
 ``--precisions fp32 bf16`` times every backbone in each precision the same way (bf16: CPU autocast, as
 ``uniformer_mm.apis.speed_up_for_inference`` runs it) and adds the relative error of its output against the same

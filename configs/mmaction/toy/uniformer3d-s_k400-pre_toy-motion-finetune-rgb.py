@@ -1,8 +1,8 @@
 # Fine-tuning on your own video classes, at toy size: the UniFormer-S 16x4 Kinetics-400 recipe, its backbone
 # initialised from a converted Kinetics-400 checkpoint, on the generated direction-of-motion clips
-# (tools/dataset_converters/generate_toy_video.py, mmaction2's rawframe layout). As README's "Fine-tune on your own
-# videos" config, with the toy data: the head gets 2 classes (mixup / cutmix follow it), the CPU settings, a short
-# schedule (the recipe's warm-up scales with it). Convert the checkpoint first:
+# (tools/dataset_converters/generate_toy_video.py, mmaction2's rawframe layout). As the config of docs/finetune.md's
+# "Fine-tune on your own videos", with the toy data: the head gets 2 classes (mixup / cutmix follow it), the CPU
+# settings, a short schedule (the recipe's warm-up scales with it). Convert the checkpoint first:
 #   python tools/convert_checkpoint.py slowfast-video uniformer_small_k400_16x8.pth checkpoints/uniformer3d-s_k400.pth
 # (`python demo/toy_demo.py video` runs it all, with a stand-in where the released file cannot be downloaded).
 _base_ = '../_base_/uniformer3d-s_toy-motion-data.py'

@@ -1,7 +1,7 @@
 # Fine-tuning on your own classes, at toy size: UniFormer-S from the release's ImageNet checkpoint
 # (uniformer_small_in1k, {'model': ...}, downloaded on first use; or a path) on a class-per-folder dataset,
 # data/toy_classes (tools/dataset_converters/generate_toy_classes.py: 3 shapes, 96x96). For your own images,
-# change data_root, num_classes and the image size; docs in README.md "Fine-tune on your own classes".
+# change data_root, num_classes and the image size; docs in docs/finetune.md "Fine-tune on your own classes".
 _base_ = '../uniformer-small_8xb128_in1k.py'
 
 data_root = 'data/toy_classes/'
