@@ -26,7 +26,9 @@ multiply-accumulates, and the share of this machine's matmul throughput in the p
 (2 x MACs / latency over the operations per second of a 4096 x 4096 matmul on the same threads in float32,
 bfloat16 or int8, timed in the same rounds). The error is against the model's float32 eager outputs.
 ``--memory`` adds, per model,
-what one training step keeps for backward with and without gradient checkpointing.
+what one training step keeps for backward with and without gradient checkpointing. ``--profile`` adds, per
+OpenVINO path, where its time goes: the operation types (as OpenVINO ran them, with their kernels) that took the
+most of the last timed call (OpenVINO's per-operation counters, which add a little to those paths' latency).
 
 Example:
     python tools/analysis_tools/benchmark_backbone.py --size 800 1344 --size 224 224 --threads 2 --memory
@@ -37,6 +39,7 @@ import copy
 import statistics
 import tempfile
 import time
+from collections import Counter
 from functools import partial
 from pathlib import Path
 from typing import Callable, Dict, List, Tuple
@@ -48,7 +51,8 @@ from torch.nn.attention import SDPBackend, sdpa_kernel
 from torch.utils.flop_counter import FlopCounterMode
 
 from uniformer_mm import UniFormer2D
-from uniformer_mm.apis.precision import AutocastBackbone, describe_cpu_support, quantize_onnxruntime, quantize_openvino
+from uniformer_mm.apis.precision import (AutocastBackbone, compile_openvino, describe_cpu_support, quantize_onnxruntime,
+                                         quantize_openvino)
 from uniformer_mm.deployment import export_onnx
 
 MODELS = {
@@ -64,7 +68,6 @@ PRECISIONS = ('fp32', 'bf16', 'int8')
 LOWER_PRECISION_PATHS = {'bf16': ('eager', 'compiled', 'openvino-static'), 'int8': ('onnxruntime', 'openvino-static')}
 # Swin-T has nothing to fold.
 SWIN_PATHS = ('eager', 'compiled', 'onnxruntime', 'openvino-static')
-OPENVINO_HINTS = {'fp32': 'f32', 'bf16': 'bf16', 'int8': 'bf16'}
 
 
 def swin_t(with_cp: bool = False) -> nn.Module:
@@ -84,6 +87,7 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument('--threads', type=int, default=2)
     parser.add_argument('--repeat', type=int, default=3, help='timed rounds after the warm-up round')
     parser.add_argument('--memory', action='store_true', help='also measure training memory with / without with_cp')
+    parser.add_argument('--profile', action='store_true', help='also show where the OpenVINO paths spend their time')
     return parser.parse_args()
 
 
@@ -120,7 +124,7 @@ def as_arrays(outputs) -> List[np.ndarray]:
 
 
 def build_paths(name: str, paths: Tuple[str, ...], precisions: Tuple[str, ...], work_dir: Path,
-                calibration: List[torch.Tensor]) -> Dict[Tuple[str, str], Callable]:
+                calibration: List[torch.Tensor], profile: bool = False) -> Dict[Tuple[str, str], Callable]:
     """One callable per (precision, path), from an image tensor to a list of arrays; all share the same weights."""
     torch.manual_seed(0)
     eager = MODELS[name]()
@@ -157,7 +161,7 @@ def build_paths(name: str, paths: Tuple[str, ...], precisions: Tuple[str, ...], 
     exported = {key for key in wanted if key[1] in ('onnxruntime', 'openvino', 'openvino-static')}
     for precision, path in exported:
         runners[precision, path] = per_shape(partial(exported_runner, folded, precision, path, work_dir / name,
-                                                     calibration, dynamic=name != 'swin-t'))
+                                                     calibration, dynamic=name != 'swin-t', profile=profile))
     return {key: runners[key] for key in sorted(wanted, key=lambda k: (PRECISIONS.index(k[0]), PATHS.index(k[1])))
             if key in runners}
 
@@ -171,11 +175,12 @@ def per_shape(build: Callable) -> Callable:
             built[image.shape] = build(image)
         return built[image.shape](image)
 
+    run.built = built
     return run
 
 
 def exported_runner(model: nn.Module, precision: str, path: str, work_dir: Path, calibration: List[torch.Tensor],
-                    image: torch.Tensor, dynamic: bool = True) -> Callable:
+                    image: torch.Tensor, dynamic: bool = True, profile: bool = False) -> Callable:
     """The ONNX Runtime or OpenVINO runner of ``model`` at ``image``'s shape. UniFormer is exported once with
     dynamic sizes (``openvino-static`` reshapes it to the shape); mmdet's Swin-T specialises the batch size during
     export, so it is exported at each shape. int8 calibrates on ``calibration`` (random inputs, redrawn at the
@@ -201,11 +206,36 @@ def exported_runner(model: nn.Module, precision: str, path: str, work_dir: Path,
     source = core.read_model(str(onnx_file))
     if precision == 'int8':
         source = quantize_openvino(source, calibration)
-    if path == 'openvino-static':
-        source.reshape(list(image.shape))
-    config = {'INFERENCE_NUM_THREADS': torch.get_num_threads(), 'INFERENCE_PRECISION_HINT': OPENVINO_HINTS[precision]}
-    compiled = core.compile_model(source, 'CPU', config)
-    return lambda x: list(compiled(x.numpy()).values())
+    compiled = compile_openvino(core, source, precision, image.shape if path == 'openvino-static' else None,
+                                profile=profile)
+    request = compiled.create_infer_request()
+
+    def run(x: torch.Tensor) -> List[np.ndarray]:
+        request.infer(x.numpy())
+        return [request.get_output_tensor(index).data.copy() for index in range(len(compiled.outputs))]
+
+    run.profiling_info = lambda: request.profiling_info
+    return run
+
+
+def print_openvino_profiles(runners: Dict[str, Dict[Tuple[str, str], Callable]], shape: torch.Size,
+                            top: int = 8) -> None:
+    """Per OpenVINO path, the operation types (with the kernel OpenVINO chose) that took the most of its last
+    call at ``shape``, as milliseconds and shares of the counted total."""
+    print(f'\n| input | model | precision | path | operation (kernel): ms, share of the counted total (top {top}) |')
+    print('|---|---|---|---|---|')
+    for name, keys in runners.items():
+        for (precision, path), runner in keys.items():
+            built = getattr(runner, 'built', {}).get(shape)
+            if built is None or not hasattr(built, 'profiling_info'):
+                continue
+            times = Counter()
+            for info in built.profiling_info():
+                times[f'{info.node_type} ({info.exec_type})'] += info.real_time.total_seconds() * 1e3
+            total = sum(times.values())
+            parts = '; '.join(f'{kind}: {ms:.0f}, {100 * ms / total:.0f} %' for kind, ms in times.most_common(top))
+            print(f"| {'x'.join(map(str, shape[-2:]))} | {name} | {precision} | {path} | {parts} |")
+    print()
 
 
 def saved_for_backward_mb(name: str, with_cp: bool, image: torch.Tensor) -> float:
@@ -238,7 +268,7 @@ def main() -> None:
     print('|---|---|---|---|---|---|---|---|---|')
     calibration = [torch.randn(1, 3, *sizes[0]) for _ in range(args.calibration)]
     with tempfile.TemporaryDirectory() as work_dir:
-        runners = {name: build_paths(name, tuple(args.paths), precisions, Path(work_dir), calibration)
+        runners = {name: build_paths(name, tuple(args.paths), precisions, Path(work_dir), calibration, args.profile)
                    for name in args.models}
         runners['matmul'] = {(precision, 'reference'): runner
                              for precision, runner in matmul_runners(precisions).items()}
@@ -272,6 +302,8 @@ def main() -> None:
                 print(f'| {height}x{width} | {name} | {precision} | {path} | {latency * 1e3:.0f} | {ratio} | '
                       f'{errors[name, (precision, path)]:.1e} | {macs[name] / 1e9:.1f} | '
                       f'{100 * 2 * macs[name] / latency / peaks[precision]:.0f} |', flush=True)
+            if args.profile:
+                print_openvino_profiles(runners, image.shape)
     if args.memory:
         print('\n| input | model | training: saved for backward (MB), with_cp off | with_cp on (every block) |')
         print('|---|---|---|---|')

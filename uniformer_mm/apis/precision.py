@@ -162,23 +162,43 @@ class OpenVINOBackbone(nn.Module):
             self._model = self._core.read_model(str(onnx_file))
         if precision == 'int8':
             self._model = quantize_openvino(self._model, calibration)
-        hint = OPENVINO_HINTS.get(precision) or ('bf16' if native_instructions('bf16') else 'f32')
-        self._config = {'INFERENCE_PRECISION_HINT': hint,
-                        'INFERENCE_NUM_THREADS': threads or torch.get_num_threads()}
+        self._threads = threads
         self._compiled: Dict[Tuple[int, ...], Callable] = {}
 
     def compiled_for(self, shape: Tuple[int, ...]):
         """The model compiled for inputs of ``shape`` (compiled on first use)."""
         if shape not in self._compiled:
-            model = self._model.clone()
-            model.reshape(list(shape))
-            self._compiled[shape] = self._core.compile_model(model, 'CPU', self._config)
+            self._compiled[shape] = compile_openvino(self._core, self._model, self.precision, shape, self._threads)
         return self._compiled[shape]
 
     def forward(self, x: torch.Tensor):
         results = self.compiled_for(tuple(x.shape))(x.detach().float().cpu().numpy())
         outputs = tuple(torch.from_numpy(np.asarray(value)) for value in results.values())
         return outputs[0] if self._single_output else outputs
+
+
+def compile_openvino(core, model, precision: str, shape: Optional[Sequence[int]] = None,
+                     threads: Optional[int] = None, profile: bool = False):
+    """An OpenVINO model compiled for the CPU in ``precision``: OpenVINO's precision hint for fp32 / bf16 / fp16;
+    for an int8 (quantized) model, the hint for what stays unquantized, bf16 where the CPU runs it natively.
+
+    Args:
+        core (openvino.Core): The runtime.
+        model (openvino.Model): The model; left as it is.
+        precision (str): One of ``PRECISIONS``.
+        shape (Sequence[int], optional): Compile for this input shape only (OpenVINO's fastest set-up for a
+            fixed size); default: the model's own, dynamic sizes included.
+        threads (int, optional): Inference threads; defaults to torch's.
+        profile (bool): Count each operation's time (OpenVINO's ``PERF_COUNT``; an infer request's
+            ``profiling_info``), at a small cost to every call.
+    """
+    hint = OPENVINO_HINTS.get(precision) or ('bf16' if native_instructions('bf16') else 'f32')
+    if shape is not None:
+        model = model.clone()
+        model.reshape(list(shape))
+    config = {'INFERENCE_PRECISION_HINT': hint, 'INFERENCE_NUM_THREADS': threads or torch.get_num_threads(),
+              'PERF_COUNT': profile}
+    return core.compile_model(model, 'CPU', config)
 
 
 def quantize_openvino(model, calibration: Iterable[torch.Tensor], subset_size: Optional[int] = None):
