@@ -47,13 +47,12 @@ def mim_train(toy_root: Path, codebase: str) -> Path:
 
 @pytest.fixture(scope='module')
 def trained_mmseg(toy_root) -> Path:
-    """The mmseg toy recipe trained once, for every test that needs a trained checkpoint (they share an xdist
-    group, so one worker trains it)."""
+    """The mmseg toy recipe trained once, for every test that needs a trained checkpoint (tools/test.sh's
+    ``--dist loadscope`` runs a module's tests on one worker, so one worker trains it)."""
     return mim_train(toy_root, 'mmseg')
 
 
-@pytest.mark.parametrize('codebase', [pytest.param('mmseg', marks=pytest.mark.xdist_group('trained_mmseg')),
-                                      'mmdet', 'mmpose'])
+@pytest.mark.parametrize('codebase', ['mmseg', 'mmdet', 'mmpose'])
 def test_mim_train_then_mim_test(request, toy_root, codebase):
     config, _, checkpoint, metric_keys = TOY[codebase]
     work_dir = request.getfixturevalue('trained_mmseg') if codebase == 'mmseg' else mim_train(toy_root, codebase)
@@ -112,7 +111,6 @@ def test_untrained_baseline_is_evaluated_without_a_checkpoint(toy_root):
     assert 0 <= newest_test_metrics(work_dir)['mIoU'] <= 100
 
 
-@pytest.mark.xdist_group('trained_mmseg')
 def test_fast_cpu_path_evaluates_like_the_plain_model(toy_root, trained_mmseg):
     """tools/test.py --deploy --channels-last --compile gives the plain model's metrics on a trained checkpoint."""
     config, _, checkpoint, metric_keys = TOY['mmseg']
@@ -127,7 +125,6 @@ def test_fast_cpu_path_evaluates_like_the_plain_model(toy_root, trained_mmseg):
         assert abs(metrics['fast'][key] - metrics['plain'][key]) <= 0.01 + 1e-5, (key, metrics)
 
 
-@pytest.mark.xdist_group('trained_mmseg')
 def test_multi_scale_test_takes_the_checkpoint_as_mmseg_does(toy_root, trained_mmseg):
     """tools/test.py CONFIG CHECKPOINT --tta: the OpenMMLab positional form, and the multi-scale and flip test
     (mmseg's tta_pipeline) behind the published multi-scale mIoU."""

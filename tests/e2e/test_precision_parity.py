@@ -49,10 +49,8 @@ def parity(config: Path, checkpoint: Path, cwd: Path) -> dict:
     return {name: result['metrics'] for name, result in results.items()}
 
 
-# One test per trained checkpoint: training, the three evaluations and every assertion stay in one test, so that
-# no other worker trains the same model again. (A module fixture shared through @pytest.mark.xdist_group would not
-# do: pytest-xdist 3.8 groups by renaming item._nodeid, which pytest 9.2 no longer reads, so the group's tests are
-# spread over the workers and each trains the model.)
+# One test per trained checkpoint: training, the three evaluations and every assertion stay in one test, which
+# holds under any pytest-xdist distribution.
 def test_segmentation_mIoU_in_bf16_and_int8(tmp_path):
     """The XXS segmentation toy trained for 80 iterations of 8 (a third of its schedule), then every path."""
     run([PYTHON, ROOT / 'tools/dataset_converters/generate_toy_dense.py', 'ade', 'data/toy_dense/ade'], cwd=tmp_path)
