@@ -47,8 +47,8 @@ def mim_train(toy_root: Path, codebase: str) -> Path:
 
 @pytest.fixture(scope='module')
 def trained_mmseg(toy_root) -> Path:
-    """The mmseg toy recipe trained once, for every test that needs a trained checkpoint (tools/test.sh's
-    ``--dist loadscope`` runs a module's tests on one worker, so one worker trains it)."""
+    """The mmseg toy recipe trained once per worker that runs a test needing a trained checkpoint (the tests are
+    contiguous, and tools/test.sh's slow tier hands them out in order, so usually one worker trains it)."""
     return mim_train(toy_root, 'mmseg')
 
 
