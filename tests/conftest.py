@@ -11,6 +11,12 @@ if os.environ.get('PYTEST_XDIST_WORKER'):
     torch.set_num_threads(1)
 
 
+def pytest_collection_modifyitems(items):
+    """Tests marked ``long`` (minutes each) first, the rest in collection order: the workers share out the short
+    tests at the end instead of one of them waiting while the other runs a long one (tools/test.sh)."""
+    items.sort(key=lambda item: item.get_closest_marker('long') is None)
+
+
 @pytest.fixture(autouse=True)
 def _deterministic():
     torch.manual_seed(0)

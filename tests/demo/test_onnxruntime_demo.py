@@ -36,6 +36,7 @@ def export(tmp_path, config, shape):
 
 
 @pytest.mark.slow  # an export and an inferencer
+@pytest.mark.long
 def test_segmentation_matches_the_inferencer(tmp_path):
     from mmseg.apis import MMSegInferencer
     checkpoint, onnx_file = export(tmp_path, SEG, (1, 3, 160, 160))
@@ -52,6 +53,7 @@ def test_segmentation_matches_the_inferencer(tmp_path):
 
 
 @pytest.mark.slow  # an export and an inferencer
+@pytest.mark.long
 def test_video_matches_the_inferencer(tmp_path):
     from mmaction.apis import MMAction2Inferencer
     checkpoint, onnx_file = export(tmp_path, VIDEO, (1, 3, 16, 64, 64))

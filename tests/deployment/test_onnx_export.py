@@ -72,6 +72,7 @@ def test_video_backbone_serves_8_and_16_frames(tmp_path):
     assert_onnx_equals_pytorch(path, model, [(1, 3, 8, 64, 64), (2, 3, 16, 64, 96)])
 
 
+@pytest.mark.long
 @pytest.mark.parametrize('model, example, shapes', [
     (lambda: UniFormer2D(arch='xxs'), (1, 3, 128, 160), [(1, 3, 128, 160), (2, 3, 200, 333), (1, 3, 64, 64)]),
     (lambda: UniFormer3D(arch='xxs', with_cls_token=True), (1, 3, 4, 96, 96), [(1, 3, 4, 96, 96), (2, 3, 8, 64, 128)]),

@@ -25,6 +25,7 @@ def toy_checkpoint(tmp_path_factory):
 
 
 @pytest.mark.slow
+@pytest.mark.long
 @pytest.mark.parametrize('backend, suffix', [('openvino', '.xml'), ('onnxruntime', '.onnx')])
 def test_quantizes_the_backbone_and_verifies_it_against_float32(toy_checkpoint, backend, suffix):
     output_file = toy_checkpoint / f'int8/backbone{suffix}'

@@ -13,7 +13,8 @@ import pytest
 
 from helpers import MIM, PYTHON, ROOT, run
 
-pytestmark = pytest.mark.slow  # per task a training and three evaluations in subprocesses: 3.5 min on 2 cores
+# per task a training and three evaluations in subprocesses: 3.5 min on 2 cores
+pytestmark = [pytest.mark.slow, pytest.mark.long]
 
 SEG_CONFIG = ROOT / 'configs/mmseg/toy/fpn_uniformer-xxs_toy-shapes-160x160.py'
 POSE_CONFIG = ROOT / 'configs/mmpose/toy/td-hm_uniformer-s_toy-figures-128x96.py'

@@ -14,7 +14,8 @@ import torch
 
 from helpers import MIM, OFFICIAL_KEYS, PYTHON, ROOT, run
 
-pytestmark = pytest.mark.slow  # mim subprocesses: pre-training, conversion, fine-tuning (about 2 min on 2 cores)
+# mim subprocesses: pre-training, conversion, fine-tuning (about 2 min on 2 cores)
+pytestmark = [pytest.mark.slow, pytest.mark.long]
 CONFIG = ROOT / 'configs/mmaction/toy/uniformer3d-s_k400-pre_toy-motion-finetune-rgb.py'
 PRETRAIN_CONFIG = ROOT / 'configs/mmaction/toy/uniformer3d-s_toy-motion-rgb.py'
 # Cheaper than the configs' 16 frames at 64 px: 8 frames at 32 px (both configs share these pipelines).

@@ -214,6 +214,7 @@ def train_then_test(root: Path, name: str, *options: str):
 
 
 @pytest.mark.slow
+@pytest.mark.long
 def test_bfloat16_training_reaches_float32_accuracy(toy_classes):
     float32, float32_log = train_then_test(toy_classes, 'float32')
     bfloat16, bfloat16_log = train_then_test(toy_classes, 'bfloat16', 'optim_wrapper.type=CPUAmpOptimWrapper')
