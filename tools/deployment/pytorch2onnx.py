@@ -4,7 +4,8 @@ One exported file serves every batch size, height and width from 64x64 up (and f
 file is traced at a generic size whatever ``--shape`` says, which is only the first shape it is checked at.
 ``--verify-shape`` runs the file in ONNX Runtime at other sizes and compares each
 output with PyTorch's (relative error: max |ONNX - PyTorch| / max |PyTorch|); the tool fails when one exceeds
-``--rtol`` or holds NaN or inf. Without a checkpoint the model is checked as initialised (a light model's class
+``--rtol`` or holds NaN or inf. PyTorch's own outputs at ``--shape`` are checked first, so that weights that give
+NaN or inf stop the tool before the export (tens of seconds) rather than after it. Without a checkpoint the model is checked as initialised (a light model's class
 token drawn, see :func:`draw_class_token`).
 
 ``--part model`` exports the network as the codebase's tensor mode runs it, from normalised inputs to raw
@@ -97,6 +98,18 @@ def output_errors(session, inputs: torch.Tensor, network: nn.Module) -> List[flo
         raise SystemExit(f'ONNX Runtime against PyTorch at input {tuple(inputs.shape)}: {error}')
 
 
+def check_outputs_are_finite(network: nn.Module, inputs: torch.Tensor) -> None:
+    """Stops when PyTorch's own outputs hold NaN or inf: the weights are broken, and no export can be checked
+    against them."""
+    with torch.no_grad():
+        outputs = network(inputs)
+    for index, output in enumerate([outputs] if isinstance(outputs, torch.Tensor) else outputs):
+        if not torch.isfinite(output).all():
+            raise SystemExit(f'PyTorch output {index} at input {tuple(inputs.shape)} holds NaN or inf '
+                             f'({int(output.isnan().sum())} NaN, {int(output.isinf().sum())} inf of '
+                             f'{output.numel()} values): check the checkpoint; nothing was exported')
+
+
 def draw_class_token(model: nn.Module) -> None:
     """Without a checkpoint, the light models' class token is zero as initialised (as in the release), so the
     first pruning block scores every token the same and later scores nearly tie: two runtimes then keep different
@@ -131,6 +144,7 @@ def main() -> None:
     shape = check_shape(args.shape or ([1, 3, 16, 224, 224] if video else [1, 3, 224, 224]), video)
     network = network_to_export(model, codebase, args.part).eval()
     make_upsampling_traceable_(network)
+    check_outputs_are_finite(network, torch.randn(shape))
     output_file = Path(args.output_file or f'work_dirs/onnx/{Path(args.config).stem}_{args.part}.onnx')
     output_names = export_onnx(network, torch.randn(shape), output_file, dynamic=not args.static)
     print(f'wrote {output_file} ({output_file.stat().st_size / 2**20:.1f} MiB), outputs {", ".join(output_names)}')
