@@ -5,8 +5,8 @@ file is traced at a generic size whatever ``--shape`` says, which is only the fi
 ``--verify-shape`` runs the file in ONNX Runtime at other sizes and compares each
 output with PyTorch's (relative error: max |ONNX - PyTorch| / max |PyTorch|); the tool fails when one exceeds
 ``--rtol`` or holds NaN or inf. PyTorch's own outputs at ``--shape`` are checked first, so that weights that give
-NaN or inf stop the tool before the export (tens of seconds) rather than after it. Without a checkpoint the model is checked as initialised (a light model's class
-token drawn, see :func:`draw_class_token`).
+NaN or inf stop the tool before the export (tens of seconds) rather than after it. Without a checkpoint the
+model is checked as initialised (a light model's class token drawn, see :func:`draw_class_token`).
 
 ``--part model`` exports the network as the codebase's tensor mode runs it, from normalised inputs to raw
 outputs: class logits (mmpretrain, mmaction2; one row per clip), segmentation logits at 1/4 of the input size
