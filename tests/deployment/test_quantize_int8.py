@@ -10,12 +10,15 @@ from uniformer_mm.apis import build_model_from_config
 
 from helpers import PYTHON, ROOT, run
 
-CONFIG = ROOT / 'configs/mmseg/toy/fpn_uniformer-xxs_toy-shapes-160x160.py'
+# S-h14, not XXS: an untrained light model's token scores nearly tie, so which tokens its int8 copy keeps, and so its
+# stage-3 error (0.1 to 0.57 here, depending on the export's graph and the draw), is a matter of tie-breaking.
+# The light models' int8 is measured where it means something, on a trained XXS (tests/e2e/test_precision_parity.py).
+CONFIG = ROOT / 'configs/mmseg/toy/fpn_uniformer-s-h14_toy-shapes-160x160.py'
 
 
 @pytest.fixture(scope='module')
 def toy_checkpoint(tmp_path_factory):
-    """The XXS segmentation toy config's data, and its model's initial weights as a checkpoint."""
+    """The S-h14 segmentation toy config's data, and its model's initial weights as a checkpoint."""
     root = tmp_path_factory.mktemp('int8')
     run([PYTHON, ROOT / 'tools/dataset_converters/generate_toy_dense.py', 'ade', 'data/toy_dense/ade', '--train', '8',
          '--val', '2', '--size', '96'], cwd=root)

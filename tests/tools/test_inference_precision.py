@@ -100,6 +100,24 @@ def test_openvino_backbone_in_each_precision_is_close_to_pytorch(precision, tole
         assert (output - reference).norm() / reference.norm() < tolerance, precision
 
 
+def test_the_class_token_score_rows_are_found_in_a_file_of_dynamic_sizes():
+    # OpenVINO infers the first-row slice of a dynamic file as an interval of at most one row (..1), not a static 1:
+    # the rows were missed, and so quantized, until the check took the interval's upper bound.
+    import openvino as ov
+    import openvino.opset13 as ops
+    from openvino import Dimension, PartialShape
+
+    def matmul(rows):
+        query = ops.parameter(PartialShape([-1, 8, rows, 28]), ov.Type.f32)
+        keys = ops.parameter(PartialShape([-1, 8, 28, -1]), ov.Type.f32)
+        return ops.matmul(query, keys, False, False).output(0).get_node()
+
+    assert precision_module._is_score_row(matmul(Dimension(0, 1)))
+    assert precision_module._is_score_row(matmul(Dimension(1)))
+    assert not precision_module._is_score_row(matmul(Dimension(-1)))
+    assert not precision_module._is_score_row(matmul(Dimension(50)))
+
+
 def test_collect_backbone_inputs_records_what_the_backbone_receives():
     seen = []
     model = Model(nn.Identity())

@@ -260,11 +260,13 @@ def quantize_onnxruntime(onnx_file: Path, output_file: Path, calibration: Iterab
 
 
 def _is_score_row(matmul) -> bool:
-    """Whether a MatMul is a class token's query against all keys: one query row, feeding a softmax."""
+    """Whether a MatMul is a class token's query against all keys: one query row, feeding a softmax. In a file
+    with dynamic sizes the row count is an interval whose upper bound is 1 (``..1``: OpenVINO infers it from the
+    slice that takes the first row), not a static 1."""
     shape = matmul.get_input_partial_shape(0)
-    if shape.rank.is_dynamic or shape.rank.get_length() < 2 or shape[shape.rank.get_length() - 2].is_dynamic:
+    if shape.rank.is_dynamic or shape.rank.get_length() < 2:
         return False
-    return shape[shape.rank.get_length() - 2].get_length() == 1
+    return shape[shape.rank.get_length() - 2].get_max_length() == 1
 
 
 def collect_backbone_inputs(model: nn.Module, batches: Iterable, limit: int) -> List[torch.Tensor]:
