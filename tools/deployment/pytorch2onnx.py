@@ -29,7 +29,7 @@ from mmengine.runner import load_checkpoint
 
 import uniformer_mm  # noqa: F401  (registers the backbones and the safe checkpoint loader)
 from uniformer_mm.apis import build_model_from_config
-from uniformer_mm.deployment import export_onnx, make_upsampling_traceable_, relative_errors
+from uniformer_mm.deployment import check_finite, export_onnx, make_upsampling_traceable_, relative_errors
 
 # What ``--part model`` exports per codebase: the network in tensor mode.
 TENSOR_MODE = {'mmpretrain', 'mmseg', 'mmpose'}
@@ -103,11 +103,11 @@ def check_outputs_are_finite(network: nn.Module, inputs: torch.Tensor) -> None:
     against them."""
     with torch.no_grad():
         outputs = network(inputs)
-    for index, output in enumerate([outputs] if isinstance(outputs, torch.Tensor) else outputs):
-        if not torch.isfinite(output).all():
-            raise SystemExit(f'PyTorch output {index} at input {tuple(inputs.shape)} holds NaN or inf '
-                             f'({int(output.isnan().sum())} NaN, {int(output.isinf().sum())} inf of '
-                             f'{output.numel()} values): check the checkpoint; nothing was exported')
+    try:
+        check_finite([outputs] if isinstance(outputs, torch.Tensor) else outputs, 'PyTorch output',
+                     where=f' at input {tuple(inputs.shape)}')
+    except ValueError as error:
+        raise SystemExit(f'{error}: check the checkpoint; nothing was exported')
 
 
 def draw_class_token(model: nn.Module) -> None:

@@ -1,6 +1,6 @@
 """Export of UniFormer models: ONNX through ``torch.export`` (:mod:`.onnx`), and the check of what was exported
 (:mod:`.verification`)."""
 from .onnx import ONNX_TRANSLATIONS, export_onnx, make_upsampling_traceable_
-from .verification import relative_errors
+from .verification import check_finite, relative_errors
 
-__all__ = ['ONNX_TRANSLATIONS', 'export_onnx', 'make_upsampling_traceable_', 'relative_errors']
+__all__ = ['ONNX_TRANSLATIONS', 'export_onnx', 'make_upsampling_traceable_', 'check_finite', 'relative_errors']

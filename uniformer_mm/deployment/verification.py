@@ -22,12 +22,29 @@ def relative_errors(outputs: Sequence, expected: Sequence) -> List[float]:
         output, reference = _as_array(output), _as_array(reference)
         if output.shape != reference.shape:
             raise ValueError(f'output {index} has shape {output.shape}, expected {reference.shape}')
-        for name, array in (('output', output), ('expected output', reference)):
-            if not np.isfinite(array).all():
-                raise ValueError(f'{name} {index} holds NaN or inf ({np.isnan(array).sum()} NaN, '
-                                 f'{np.isinf(array).sum()} inf of {array.size} values)')
+        check_finite([output], 'output', first_index=index)
+        check_finite([reference], 'expected output', first_index=index)
         errors.append(float(np.abs(output - reference).max() / max(float(np.abs(reference).max()), 1e-12)))
     return errors
+
+
+def check_finite(values: Sequence, name: str = 'output', where: str = '', first_index: int = 0) -> None:
+    """Raises when one of ``values`` (arrays or tensors) holds NaN or inf, saying which and how many.
+
+    Args:
+        values (Sequence): The outputs, in order.
+        name (str): What they are, for the message ('output', 'PyTorch output').
+        where (str): Appended to the name of the failing one, e.g. ' at input (1, 3, 64, 64)'.
+        first_index (int): The index of ``values[0]`` in the message.
+
+    Raises:
+        ValueError: ``{name} {index}{where} holds NaN or inf (n NaN, m inf of k values)``.
+    """
+    for index, value in enumerate(values, start=first_index):
+        array = _as_array(value)
+        if not np.isfinite(array).all():
+            raise ValueError(f'{name} {index}{where} holds NaN or inf ({np.isnan(array).sum()} NaN, '
+                             f'{np.isinf(array).sum()} inf of {array.size} values)')
 
 
 def _as_array(value) -> np.ndarray:

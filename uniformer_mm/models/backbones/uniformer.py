@@ -233,8 +233,7 @@ def _ceil_div(length, divisor: int):
     """``ceil(length / divisor)``. Padding to ``divisor * _ceil_div(length, divisor)`` rather than by
     ``-length % divisor`` gives the same size, but one that torch.export's shape solver sees is a multiple of
     ``divisor``, so the sizes after it (strided convolutions, token counts, kept tokens) stay simple products
-    instead of nested floor divisions: the dynamic ONNX export of XXS took 33 s instead of 50 s, of S (hybrid) 19 s
-    instead of 32 s (2 threads), and the graphs hold fewer shape computations."""
+    instead of nested floor divisions, and the dynamic export takes a third less time (docs/deployment.md)."""
     return (length + divisor - 1) // divisor
 
 
