@@ -207,7 +207,10 @@ def quantize_openvino(model, calibration: Iterable[torch.Tensor], subset_size: O
     NNCF's transformer scheme quantizes the inputs of the convolutions and matmuls, with SmoothQuant for the
     matmuls' activations; LayerNorm, softmax, GELU and the additions stay in higher precision. The class token's
     score row of the light models (a matmul whose output only ranks tokens) is kept out of it: rounding it to
-    int8 would reorder nearly tied tokens.
+    int8 would reorder nearly tied tokens. Activations are quantized per tensor: NNCF would give a depthwise
+    convolution's input one range per channel, but it places that quantizer before the Transpose that brings
+    UniFormer's channels-last tokens to channels first, still on axis 1, which there is a row of the image or a
+    token, not a channel (docs/precision.md).
 
     Args:
         model (openvino.Model): The float model (read from the exported ONNX file).
@@ -215,13 +218,16 @@ def quantize_openvino(model, calibration: Iterable[torch.Tensor], subset_size: O
         subset_size (int, optional): How many of them to use; defaults to all.
     """
     import nncf
+    from nncf.quantization.advanced_parameters import AdvancedQuantizationParameters, QuantizationParameters
     inputs = [tensor.detach().float().cpu().numpy() for tensor in calibration]
     dataset = nncf.Dataset(inputs)
     score_rows = [op.get_friendly_name() for op in model.get_ordered_ops()
                   if op.get_type_name() == 'MatMul' and _is_score_row(op)]
     return nncf.quantize(
         model, dataset, model_type=nncf.ModelType.TRANSFORMER, subset_size=subset_size or len(inputs),
-        ignored_scope=nncf.IgnoredScope(names=score_rows, validate=False))
+        ignored_scope=nncf.IgnoredScope(names=score_rows, validate=False),
+        advanced_parameters=AdvancedQuantizationParameters(
+            activations_quantization_params=QuantizationParameters(per_channel=False)))
 
 
 def quantize_onnxruntime(onnx_file: Path, output_file: Path, calibration: Iterable[torch.Tensor]) -> None:
