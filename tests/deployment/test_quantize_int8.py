@@ -3,6 +3,7 @@ config's training data, by NNCF (OpenVINO) and by ONNX Runtime."""
 import importlib.util
 import sys
 
+import numpy as np
 import pytest
 import torch
 
@@ -38,6 +39,22 @@ def test_quantizes_the_backbone_and_verifies_it_against_float32(toy_checkpoint, 
     assert output_file.exists()
     assert 'calibrated on 4 training samples' in output and '; int8: ' in output  # what the CPU runs natively
     assert output.count('relative error per output') == 2
+    # a file of dynamic sizes runs at sizes other than the calibration images' (NNCF's per-row ranges did not)
+    for height, width in ((64, 96), (160, 128)):
+        outputs = run_backbone_file(output_file, torch.randn(1, 3, height, width).numpy())
+        assert [output.shape[-2:] for output in outputs] == [(height // 4, width // 4), (height // 8, width // 8),
+                                                             (height // 16, width // 16), (height // 32, width // 32)]
+        assert all(np.isfinite(output).all() for output in outputs)
+
+
+def run_backbone_file(path, image):
+    """The outputs of a backbone file (OpenVINO IR or ONNX) on one image, by its own runtime."""
+    if path.suffix == '.xml':
+        import openvino as ov
+        return list(ov.Core().compile_model(str(path), 'CPU')(image).values())
+    import onnxruntime as ort
+    session = ort.InferenceSession(str(path), providers=['CPUExecutionProvider'])
+    return session.run(None, {session.get_inputs()[0].name: image})
 
 
 def test_the_output_file_must_match_the_backend(tmp_path, monkeypatch):

@@ -144,13 +144,14 @@ def test_calibration_leaves_a_training_model_and_its_statistics_as_they_were():
 def test_int8_activation_ranges_are_per_tensor_across_a_channels_last_transpose():
     # A LayerNorm's channels-last output, transposed to channels first for a depthwise convolution, as in UniFormer's
     # position embeddings. NNCF quantizes a depthwise convolution's input per channel, but puts that quantizer before
-    # the Transpose, still on axis 1: one range per image row (14 here), fitted to the calibration images' rows.
+    # the Transpose, still on axis 1: one range per image row (14 here), fitted to the calibration images' rows, so
+    # that a file of dynamic sizes failed on any other height ("Check 'input_shape[j] == 1' failed").
     import numpy as np
     import openvino as ov
     import openvino.opset13 as ops
 
     rng = np.random.default_rng(0)
-    tokens = ops.parameter([1, 14, 14, 8], ov.Type.f32)
+    tokens = ops.parameter(ov.PartialShape([1, -1, -1, 8]), ov.Type.f32)
     normed = ops.add(tokens, ops.constant(rng.standard_normal(8).astype(np.float32)))
     channels_first = ops.transpose(normed, ops.constant(np.array([0, 3, 1, 2])))
     kernel = ops.constant(rng.standard_normal((8, 1, 1, 3, 3)).astype(np.float32))
@@ -161,3 +162,5 @@ def test_int8_activation_ranges_are_per_tensor_across_a_channels_last_transpose(
     ranges = [op.input_value(1).get_node().get_data() for op in quantized.get_ordered_ops()
               if op.get_type_name() == 'FakeQuantize' and op.input_value(0).get_node().get_type_name() != 'Constant']
     assert len(ranges) == 1 and ranges[0].size == 1, [r.shape for r in ranges]
+    compiled = ov.Core().compile_model(quantized, 'CPU')
+    assert compiled(np.ones((1, 20, 12, 8), np.float32))[0].shape == (1, 8, 20, 12)
