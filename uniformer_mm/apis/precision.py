@@ -210,7 +210,7 @@ def quantize_openvino(model, calibration: Iterable[torch.Tensor], subset_size: O
     int8 would reorder nearly tied tokens. Activations are quantized per tensor: NNCF would give a depthwise
     convolution's input one range per channel, but it places that quantizer before the Transpose that brings
     UniFormer's channels-last tokens to channels first, still on axis 1, which there is a row of the image or a
-    token, not a channel (docs/precision.md).
+    token, not a channel: the model then fails on any other input size (docs/precision.md).
 
     Args:
         model (openvino.Model): The float model (read from the exported ONNX file).
