@@ -68,8 +68,10 @@ def run(work_dir, max_epochs=2, resume=False, interrupt_after=None):
     torch.manual_seed(0)
     recorder = RecordLosses()
     hooks = [recorder] + ([Interrupt(interrupt_after)] if interrupt_after else [])
+    # mmengine keeps one Visualizer and MessageHub per experiment name (plus the second it starts): names shared
+    # by runs of two tests that start in the same second sent the second run's logs to the first's deleted folder
     runner = Runner(
-        model=TinyModel(), work_dir=str(work_dir), experiment_name=f'exp{resume}{interrupt_after}',
+        model=TinyModel(), work_dir=str(work_dir), experiment_name=f'{work_dir.name}_{resume}_{interrupt_after}',
         train_dataloader=dict(dataset=TinyData(), sampler=dict(type='DefaultSampler', shuffle=True),
                               batch_size=4, collate_fn=dict(type='default_collate')),
         optim_wrapper=dict(optimizer=dict(type='AdamW', lr=1e-1)),

@@ -137,7 +137,7 @@ def test_recipe_schedule_shortened_to_a_few_epochs(tmp_path, config, max_epochs)
             collate_fn=dict(type='default_collate')),
         train_cfg=dict(by_epoch=True, max_epochs=max_epochs), optim_wrapper=dict(optimizer=dict(type='SGD', lr=lr)),
         param_scheduler=cfg.param_scheduler, default_hooks=dict(checkpoint=None, logger=None),
-        default_scope='mmengine')
+        default_scope='mmengine', experiment_name=tmp_path.name)  # not the start time: runs share that second
     learning_rates = []
     runner.register_hook(_RecordLR(learning_rates))
     runner.train()
