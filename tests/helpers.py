@@ -1,5 +1,5 @@
 """Helpers the tests share: the repository root and a command runner, official-layout state dicts fabricated from
-tests/data/official_keys, parameter counts."""
+tests/data/official_keys, parameter counts, a runner for exported files."""
 import json
 import os
 import subprocess
@@ -79,3 +79,15 @@ def sharpen_attention_(module: nn.Module) -> nn.Module:
             if name.endswith('attn.qkv.weight'):
                 param.mul_(6)
     return module
+
+
+def onnx_runner(path, runtime):
+    """A function from an input array to the output arrays of an exported file (ONNX, or OpenVINO IR), in ONNX
+    Runtime or OpenVINO (float32 precision hint: what was quantized stays int8)."""
+    if runtime == 'openvino':
+        import openvino
+        compiled = openvino.Core().compile_model(str(path), 'CPU', {'INFERENCE_PRECISION_HINT': 'f32'})
+        return lambda inputs: list(compiled(inputs).values())
+    import onnxruntime
+    session = onnxruntime.InferenceSession(str(path), providers=['CPUExecutionProvider'])
+    return lambda inputs: session.run(None, {session.get_inputs()[0].name: inputs})

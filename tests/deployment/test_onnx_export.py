@@ -14,20 +14,10 @@ from uniformer_mm import UniFormer2D, UniFormer3D
 from uniformer_mm.apis import build_model_from_config
 from uniformer_mm.deployment import export_onnx
 
-from helpers import ROOT, randomize_, sharpen_attention_
+from helpers import ROOT, onnx_runner, randomize_, sharpen_attention_
 
 ort = pytest.importorskip('onnxruntime')
 pytestmark = pytest.mark.slow
-
-
-def onnx_runner(path, runtime):
-    """A function from an input array to the file's output arrays, in ONNX Runtime or OpenVINO."""
-    if runtime == 'openvino':
-        import openvino
-        compiled = openvino.Core().compile_model(str(path), 'CPU', {'INFERENCE_PRECISION_HINT': 'f32'})
-        return lambda inputs: list(compiled(inputs).values())
-    session = ort.InferenceSession(str(path), providers=['CPUExecutionProvider'])
-    return lambda inputs: session.run(None, {session.get_inputs()[0].name: inputs})
 
 
 def assert_onnx_equals_pytorch(path, model, shapes, runtime='onnxruntime'):

@@ -9,7 +9,7 @@ import torch
 
 from uniformer_mm.apis import build_model_from_config
 
-from helpers import PYTHON, ROOT, run
+from helpers import PYTHON, ROOT, onnx_runner, run
 
 # S-h14, not XXS: an untrained light model's token scores nearly tie, so which tokens its int8 copy keeps, and so its
 # stage-3 error (0.1 to 0.57 here, depending on the export's graph and the draw), is a matter of tie-breaking.
@@ -40,21 +40,12 @@ def test_quantizes_the_backbone_and_verifies_it_against_float32(toy_checkpoint, 
     assert 'calibrated on 4 training samples' in output and '; int8: ' in output  # what the CPU runs natively
     assert output.count('relative error per output') == 2
     # a file of dynamic sizes runs at sizes other than the calibration images' (NNCF's per-row ranges did not)
+    run_file = onnx_runner(output_file, backend)
     for height, width in ((64, 96), (160, 128)):
-        outputs = run_backbone_file(output_file, torch.randn(1, 3, height, width).numpy())
+        outputs = run_file(torch.randn(1, 3, height, width).numpy())
         assert [output.shape[-2:] for output in outputs] == [(height // 4, width // 4), (height // 8, width // 8),
                                                              (height // 16, width // 16), (height // 32, width // 32)]
         assert all(np.isfinite(output).all() for output in outputs)
-
-
-def run_backbone_file(path, image):
-    """The outputs of a backbone file (OpenVINO IR or ONNX) on one image, by its own runtime."""
-    if path.suffix == '.xml':
-        import openvino as ov
-        return list(ov.Core().compile_model(str(path), 'CPU')(image).values())
-    import onnxruntime as ort
-    session = ort.InferenceSession(str(path), providers=['CPUExecutionProvider'])
-    return session.run(None, {session.get_inputs()[0].name: image})
 
 
 def test_the_output_file_must_match_the_backend(tmp_path, monkeypatch):
