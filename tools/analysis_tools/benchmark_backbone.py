@@ -124,8 +124,10 @@ def as_arrays(outputs) -> List[np.ndarray]:
 
 
 def build_paths(name: str, paths: Tuple[str, ...], precisions: Tuple[str, ...], work_dir: Path,
-                calibration: List[torch.Tensor], profile: bool = False) -> Dict[Tuple[str, str], Callable]:
-    """One callable per (precision, path), from an image tensor to a list of arrays; all share the same weights."""
+                calibration: List[torch.Tensor],
+                profile: bool = False) -> Tuple[nn.Module, Dict[Tuple[str, str], Callable]]:
+    """The float32 eager model (the reference for the errors, timed only where fp32 eager is wanted) and one
+    callable per wanted (precision, path), from an image tensor to a list of arrays; all share the same weights."""
     torch.manual_seed(0)
     eager = MODELS[name]()
     eager.eval()  # not chained: mmdet's SwinTransformer.train returns None
@@ -162,8 +164,9 @@ def build_paths(name: str, paths: Tuple[str, ...], precisions: Tuple[str, ...], 
     for precision, path in exported:
         runners[precision, path] = per_shape(partial(exported_runner, folded, precision, path, work_dir / name,
                                                      calibration, dynamic=name != 'swin-t', profile=profile))
-    return {key: runners[key] for key in sorted(wanted, key=lambda k: (PRECISIONS.index(k[0]), PATHS.index(k[1])))
-            if key in runners}
+    return eager, {key: runners[key]
+                   for key in sorted(wanted, key=lambda k: (PRECISIONS.index(k[0]), PATHS.index(k[1])))
+                   if key in runners}
 
 
 def per_shape(build: Callable) -> Callable:
@@ -268,8 +271,10 @@ def main() -> None:
     print('|---|---|---|---|---|---|---|---|---|')
     calibration = [torch.randn(1, 3, *sizes[0]) for _ in range(args.calibration)]
     with tempfile.TemporaryDirectory() as work_dir:
-        runners = {name: build_paths(name, tuple(args.paths), precisions, Path(work_dir), calibration, args.profile)
-                   for name in args.models}
+        eager, runners = {}, {}
+        for name in args.models:
+            eager[name], runners[name] = build_paths(name, tuple(args.paths), precisions, Path(work_dir), calibration,
+                                                     args.profile)
         runners['matmul'] = {(precision, 'reference'): runner
                              for precision, runner in matmul_runners(precisions).items()}
         for height, width in sizes:
@@ -278,7 +283,7 @@ def main() -> None:
             errors, reference = {}, {}
             with torch.no_grad():
                 for name in args.models:
-                    reference[name] = as_arrays(runners[name]['fp32', 'eager'](image))
+                    reference[name] = as_arrays(eager[name](image))
                 for round_index in range(args.repeat + 1):
                     for (name, key) in latencies:
                         start = time.perf_counter()
@@ -293,7 +298,7 @@ def main() -> None:
                      for precision, key in [(p, (p, 'reference')) for p in precisions]}
             peak_list = ', '.join(f'{precision} {peak / 1e9:.0f} GOP/s' for precision, peak in peaks.items())
             print(f'| {height}x{width} | (matmul peak: {peak_list}) | | | | | | | |')
-            macs = {name: count_macs(runners[name]['fp32', 'eager'], image) for name in args.models}
+            macs = {name: count_macs(eager[name], image) for name in args.models}
             swin = latencies.get(('swin-t', ('fp32', 'eager')))
             swin = statistics.median(swin) if swin else None
             for (name, (precision, path)), times in latencies.items():
