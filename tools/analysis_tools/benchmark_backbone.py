@@ -19,8 +19,11 @@ Each path runs in each of ``--precisions`` where it applies, for UniFormer and S
 quantization, both calibrated on ``--calibration`` random inputs of the first size). The CPU's native instructions
 per precision are printed first.
 
-Every model and path is timed in interleaved rounds (one call each per round, after a warm-up round that also
-compiles), so that all of them share the machine's state; the table gives the median latency, its ratio to Swin-T
+Every model and path is timed in interleaved rounds (after a warm-up round that also compiles), so that all of
+them share the machine's state. In each round a path is called ``--calls`` times back to back and the last call is
+timed: with 1 (the default) each call follows the other paths' (its weights and buffers evicted from the caches, as
+in a pipeline of several models); with more, the timed call follows its own (warm, as when one model serves a
+stream of images). The table gives the median latency, its ratio to Swin-T
 eager, the largest relative output error against the model's eager outputs (max |out - eager| / max |eager|),
 multiply-accumulates, and the share of this machine's matmul throughput in the path's precision the path reaches
 (2 x MACs / latency over the operations per second of a 4096 x 4096 matmul on the same threads in float32,
@@ -86,9 +89,14 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument('--calibration', type=int, default=4, help='int8: random calibration inputs')
     parser.add_argument('--threads', type=int, default=2)
     parser.add_argument('--repeat', type=int, default=3, help='timed rounds after the warm-up round')
+    parser.add_argument('--calls', type=int, default=1,
+                        help='calls of each path per round, back to back; the last is timed (more than 1: warm)')
     parser.add_argument('--memory', action='store_true', help='also measure training memory with / without with_cp')
     parser.add_argument('--profile', action='store_true', help='also show where the OpenVINO paths spend their time')
-    return parser.parse_args()
+    args = parser.parse_args()
+    if args.calls < 1 or args.repeat < 1:
+        parser.error(f'--calls and --repeat must be at least 1, got {args.calls} and {args.repeat}')
+    return args
 
 
 MATMUL_SIZE = 4096
@@ -264,8 +272,11 @@ def main() -> None:
     sizes = args.size or [[800, 1344], [224, 224]]
     precisions = tuple(p for p in PRECISIONS if p in args.precisions)
     print(describe_cpu_support())
-    print(f'{args.threads} CPU threads; batch 1, median of {args.repeat} interleaved rounds after a warm-up round; '
-          f'a {MATMUL_SIZE}x{MATMUL_SIZE} matmul per precision is timed in every round as the reference throughput\n')
+    timed = 'each path called once per round' if args.calls == 1 else \
+        f'the last of {args.calls} back-to-back calls of each path per round (warm)'
+    print(f'{args.threads} CPU threads; batch 1, median of {args.repeat} interleaved rounds after a warm-up round, '
+          f'{timed}; a {MATMUL_SIZE}x{MATMUL_SIZE} matmul per precision is timed in every round as the reference '
+          'throughput\n')
     print('| input | model | precision | path | latency (ms) | vs Swin-T eager fp32 | max rel. error vs fp32 eager '
           '| GMACs | % of matmul peak |')
     print('|---|---|---|---|---|---|---|---|---|')
@@ -286,9 +297,10 @@ def main() -> None:
                     reference[name] = as_arrays(eager[name](image))
                 for round_index in range(args.repeat + 1):
                     for (name, key) in latencies:
-                        start = time.perf_counter()
-                        outputs = as_arrays(runners[name][key](image))
-                        elapsed = time.perf_counter() - start
+                        for _ in range(args.calls if name != 'matmul' else 1):
+                            start = time.perf_counter()
+                            outputs = as_arrays(runners[name][key](image))
+                            elapsed = time.perf_counter() - start
                         if round_index == 0 and name != 'matmul':
                             errors[name, key] = max(float(np.abs(o - r).max() / np.abs(r).max())
                                                     for o, r in zip(outputs, reference[name]))

@@ -1,0 +1,29 @@
+"""The backbone benchmark runs end to end on a small input, for the paths and precisions a user names."""
+import pytest
+
+from helpers import PYTHON, ROOT, run
+
+BENCHMARK = ROOT / 'tools/analysis_tools/benchmark_backbone.py'
+
+
+def table_rows(output: str, size: str) -> dict:
+    """The result rows of the printed table at ``size``, keyed by (model, precision, path)."""
+    rows = {}
+    for line in output.splitlines():
+        cells = [cell.strip() for cell in line.strip().strip('|').split('|')]
+        if cells[0] == size and len(cells) == 9 and not cells[1].startswith('('):
+            rows[tuple(cells[1:4])] = cells[4:]
+    return rows
+
+
+@pytest.mark.slow
+def test_a_lower_precision_path_is_timed_without_float32_eager_among_the_paths(tmp_path):
+    # --paths without eager: the errors are still taken against the float32 eager model, which is not timed.
+    output = run([PYTHON, BENCHMARK, '--size', '64', '64', '--models', 'xxs', '--paths', 'openvino-static',
+                  '--precisions', 'bf16', '--repeat', '1', '--calls', '2'], cwd=tmp_path, timeout=600)
+    assert 'the last of 2 back-to-back calls of each path per round (warm)' in output
+    rows = table_rows(output, '64x64')
+    assert list(rows) == [('xxs', 'bf16', 'openvino-static')]
+    latency, ratio, error = rows['xxs', 'bf16', 'openvino-static'][:3]
+    assert float(latency) >= 0 and ratio == '-'
+    assert 0 <= float(error) < 1
