@@ -6,6 +6,7 @@ import subprocess
 import sys
 
 import numpy as np
+import onnx
 import pytest
 import torch
 from mmengine.config import Config
@@ -35,6 +36,15 @@ def assert_onnx_equals_pytorch(path, model, shapes, runtime='onnxruntime'):
             assert np.abs(output - reference).max() / np.abs(reference).max() < 1e-5, shape
 
 
+def map_transposes_into_layer_norms(path) -> int:
+    """LayerNorms fed by a transpose of a whole (B, C, ...) map: export_onnx rewrites those along axis 1."""
+    graph = onnx.load(str(path)).graph
+    producers = {output: node for node in graph.node for output in node.output}
+    return sum(1 for node in graph.node if node.op_type == 'LayerNormalization'
+               and producers.get(node.input[0]) is not None and producers[node.input[0]].op_type == 'Transpose'
+               and len(producers[node.input[0]].attribute[0].ints) > 3)
+
+
 def test_hybrid_backbone_serves_every_size_from_one_file(tmp_path):
     model = UniFormer2D(arch='small', attn_mode='hybrid', window_size=14).eval()
     randomize_(model)
@@ -45,6 +55,7 @@ def test_hybrid_backbone_serves_every_size_from_one_file(tmp_path):
     # Stage 3 at these sizes: 14x21, 13x21 (window padding), 10x15, 13x21 from a width that is not a multiple of 32.
     assert_onnx_equals_pytorch(path, model, [(1, 3, 224, 336), (1, 3, 200, 336), (2, 3, 200, 304), (1, 3, 160, 240),
                                              (1, 3, 200, 333)])
+    assert map_transposes_into_layer_norms(path) == 0
 
 
 def test_input_names_its_dynamic_dimensions(tmp_path):
@@ -60,6 +71,7 @@ def test_video_backbone_serves_8_and_16_frames(tmp_path):
     path = tmp_path / 's3d.onnx'
     export_onnx(model, torch.randn(1, 3, 8, 64, 64), path)
     assert_onnx_equals_pytorch(path, model, [(1, 3, 8, 64, 64), (2, 3, 16, 64, 96)])
+    assert map_transposes_into_layer_norms(path) == 0
 
 
 # The XXS widths with one block less or more of each kind than XXS has: every kind of token-pruning block (the

@@ -4,7 +4,9 @@ The backbones are written so that an exported graph computes everything shape-de
 multiples of 32, window padding, the number of tokens the light models keep) from its input, so one file serves
 every size. :data:`ONNX_TRANSLATIONS` supplies the two operators the exporter lacks or freezes: the stable sort that
 ranks the light models' tokens (ONNX ``TopK``, whose specification breaks ties by the lower index first, exactly a
-stable sort) and adaptive average pooling (UPerHead), whose bins must follow the input's size.
+stable sort) and adaptive average pooling (UPerHead), whose bins must follow the input's size. After export,
+:class:`ChannelLayerNormWithoutTransposes` rewrites the LayerNorms over the channels of a map (the patch
+embeddings', the stage outputs') to normalise along axis 1 instead of between two transposes.
 """
 import logging
 from contextlib import contextmanager
@@ -15,6 +17,7 @@ import torch
 import torch.nn as nn
 from onnxscript import ir
 from onnxscript import opset18 as op
+from onnxscript.rewriter import MatchResult, RewriteRuleClassBase, rewrite
 
 # Dynamic exports trace at this size whatever the example's: torch.export specialises dimensions whose traced size
 # is 1 (and then silently computes wrong results at other sizes), so no dimension, input or intermediate, may be 1
@@ -68,6 +71,42 @@ ONNX_TRANSLATIONS = {
     torch.ops.aten.sort.stable: _sort_stable,
     torch.ops.aten._adaptive_avg_pool2d.default: _adaptive_avg_pool2d,
 }
+
+
+class ChannelLayerNormWithoutTransposes(RewriteRuleClassBase):
+    """``Transpose(LayerNormalization(Transpose(x, channels last), axis=-1), channels first)``, a LayerNorm over the
+    channels of a (B, C, ...) map as PyTorch writes it (``ChannelsFirstLayerNorm``, the output norms), rewritten as
+    the same normalisation along axis 1: mean and variance by ReduceMean, then the affine. The two transposes of the
+    whole map go; OpenVINO takes 4 % less time on S-h14 at 800x1344 in bf16 (the output transposes ran in float32)
+    and ONNX Runtime is no slower (docs/benchmarks.md). The statistics stay in float32, as the LayerNorm's
+    ``stash_type`` asks, and the result differs from it by float rounding only."""
+
+    def pattern(self, op, x, scale, bias, to_last, to_first, axis, epsilon, stash_type):
+        normed = op.LayerNormalization(op.Transpose(x, perm=to_last), scale, bias, axis=axis, epsilon=epsilon,
+                                       stash_type=stash_type)
+        return op.Transpose(normed, perm=to_first)
+
+    def check(self, context, x, scale, bias, to_last, to_first, axis, epsilon, stash_type) -> MatchResult:
+        result = MatchResult()
+        rank = len(to_last.as_ints())
+        if tuple(to_last.as_ints()) != (0, *range(2, rank), 1):
+            return result.fail('the first transpose does not bring channels last')
+        if tuple(to_first.as_ints()) != (0, rank - 1, *range(1, rank - 1)):
+            return result.fail('the second transpose does not bring channels back first')
+        if axis.as_int() not in (-1, rank - 1) or stash_type.as_int() != ir.DataType.FLOAT:
+            return result.fail('not a float32-statistics LayerNorm over the last axis')
+        if x.dtype != ir.DataType.FLOAT:
+            return result.fail('only float32 maps are rewritten')
+        return result
+
+    def rewrite(self, op, x, scale, bias, to_last, to_first, axis, epsilon, stash_type):
+        rank = len(to_last.as_ints())
+        channel_axis = op.Constant(value_ints=[1])
+        spatial_axes = op.Constant(value_ints=list(range(1, rank - 1)))
+        centred = op.Sub(x, op.ReduceMean(x, channel_axis))
+        variance = op.ReduceMean(op.Mul(centred, centred), channel_axis)
+        normed = op.Div(centred, op.Sqrt(op.Add(variance, op.Constant(value_float=epsilon.as_float()))))
+        return op.Add(op.Mul(normed, op.Unsqueeze(scale, spatial_axes)), op.Unsqueeze(bias, spatial_axes))
 
 
 def _dynamic_dims(rank: int) -> Dict[int, str]:
@@ -155,6 +194,7 @@ def export_onnx(model: nn.Module,
         program = torch.export.export(model, (example_input, ), dynamic_shapes=dynamic_shapes, strict=False)
     onnx_program = torch.onnx.export(program, dynamo=True, optimize=True, opset_version=opset_version,
                                      custom_translation_table=ONNX_TRANSLATIONS, verbose=False)
+    rewrite(onnx_program.model, pattern_rewrite_rules=[ChannelLayerNormWithoutTransposes.rule()])
     graph_input = onnx_program.model.graph.inputs[0]
     if dynamic:
         graph_input.shape = ir.Shape([dims.get(index, size) for index, size in enumerate(example_input.shape)])
