@@ -10,14 +10,15 @@ import torch.nn as nn
 from uniformer_mm.deployment import export_onnx
 from uniformer_mm.models.backbones.uniformer import ChannelsFirstLayerNorm
 
-ort = pytest.importorskip('onnxruntime')
+from helpers import onnx_runner
+
+pytest.importorskip('onnxruntime')
 
 
 def export_and_run(module: nn.Module, inputs: torch.Tensor, path) -> tuple:
     """The exported file's operator types and its ONNX Runtime output on ``inputs``."""
     export_onnx(module.eval(), inputs, path)
-    session = ort.InferenceSession(str(path), providers=['CPUExecutionProvider'])
-    output = session.run(None, {session.get_inputs()[0].name: inputs.numpy()})[0]
+    output = onnx_runner(path, 'onnxruntime')(inputs.numpy())[0]
     return [node.op_type for node in onnx.load(str(path)).graph.node], output
 
 
