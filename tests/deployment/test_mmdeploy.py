@@ -5,7 +5,8 @@ dynamic configs at sizes other than the export size too. Test pipelines are shru
 
 The references are the plain models (no mmdeploy rewriting) wherever mmdeploy's raw output is a computation of the
 model itself: segmentation logits, pose heatmaps, clip-averaged class scores. The detector's raw outputs come after
-mmdeploy's own NMS, so its reference is the model under mmdeploy's rewriters, run in PyTorch.
+mmdeploy's own NMS, so its reference is the model under mmdeploy's rewriters, run in PyTorch, and its detections
+are compared as sets (``_matching_detections``).
 """
 import copy
 import subprocess
@@ -150,12 +151,33 @@ def test_mask_rcnn_s_h14_detections_and_masks_at_two_sizes(tmp_path):
         with RewriterContext(cfg=deploy_cfg, backend='onnxruntime', ir=IR.ONNX, opset=11), torch.no_grad():
             expected = patched(inputs, data_samples, mode='predict')
         outputs = wrapper({'input': inputs})
-        dets, labels, masks = expected
-        assert dets.shape[1] > 10, 'too few detections for a meaningful comparison'
-        _assert_close(outputs['dets'], dets)
-        assert torch.equal(outputs['labels'], labels)
-        _assert_close(outputs['masks'], masks, rtol=1e-4)
+        dets, labels, masks = (tensor[0] for tensor in expected)
+        assert len(dets) > 10, 'too few detections for a meaningful comparison'
+        pairs = _matching_detections(outputs['dets'][0], outputs['labels'][0], dets, labels)
+        # All but a few: the rest are the NMS decisions that last-bit differences flip (see the helper).
+        assert len(pairs) >= 0.9 * len(dets), f'{len(pairs)} of {len(dets)} detections match'
+        for found, wanted in pairs:
+            _assert_close(outputs['masks'][0, found], masks[wanted], rtol=1e-4)
     assert sizes == {(256, 320), (256, 416)}
+
+
+def _matching_detections(found_dets, found_labels, dets, labels, rtol: float = 1e-5):
+    """Pairs (i, j) of found and expected detections with the same label, box and score (to ``rtol`` of the
+    largest value), each used once.
+
+    Matched as sets rather than row by row because a detector's raw outputs come after NMS, which random weights
+    make ill-conditioned: on a Zen 4 EPYC (one thread) ONNX Runtime and PyTorch differ in the last bits, and 3 of
+    100 detections of this test flipped at an overlap or score threshold, shifting every row after the first."""
+    atol = rtol * float(dets.abs().max())
+    pairs, used = [], set()
+    for wanted, (det, label) in enumerate(zip(dets, labels)):
+        close = ((found_dets - det).abs().amax(dim=1) <= atol) & (found_labels == label)
+        for found in close.nonzero().flatten().tolist():
+            if found not in used:
+                used.add(found)
+                pairs.append((found, wanted))
+                break
+    return pairs
 
 
 def test_top_down_pose_s_heatmaps(tmp_path):

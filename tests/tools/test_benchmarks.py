@@ -1,5 +1,9 @@
-"""The backbone and video benchmarks run end to end on a small input, for the paths and precisions a user names."""
+"""The backbone benchmark runs end to end on a small input, for the paths and precisions a user names; the video
+benchmark times a backbone whose outputs are nested."""
+import importlib.util
+
 import pytest
+import torch
 
 from helpers import PYTHON, ROOT, run
 
@@ -32,16 +36,14 @@ def test_a_lower_precision_path_is_timed_without_float32_eager_among_the_paths(t
 
 
 @pytest.mark.slow
-def test_video_benchmark_times_every_transformer_in_both_precisions(tmp_path):
-    # MViTv2-S returns a [map, class token] pair per scale; the benchmark failed on it in every precision.
-    output = run([PYTHON, VIDEO_BENCHMARK, '--frames', '4', '--size', '64', '--precisions', 'fp32', 'bf16',
-                  '--repeat', '1'], cwd=tmp_path, timeout=600)
-    rows = {tuple(cells[:2]): cells[2:] for cells in (
-        [cell.strip() for cell in line.strip().strip('|').split('|')] for line in output.splitlines()
-        if line.startswith('| ') and not line.startswith('| backbone'))}
-    backbones = ('UniFormer3D-S (ours)', 'UniFormer-S (mmaction2)', 'TimeSformer (mmaction2, divided ST)',
-                 'MViTv2-S (mmaction2)')
-    assert set(rows) == {(name, precision) for name in backbones for precision in ('fp32', 'bf16')}
-    for (name, precision), cells in rows.items():
-        error = float(cells[3])
-        assert error < (1e-5 if precision == 'fp32' else 0.1), (name, precision, error)
+def test_video_benchmark_times_a_backbone_with_nested_outputs_in_both_precisions():
+    # MViTv2-S returns a [map, class token] pair per scale; the benchmark failed on it in every precision. Its
+    # worker is called in this process: a subprocess per backbone, as the tool runs them, costs 10 s of imports each.
+    spec = importlib.util.spec_from_file_location('benchmark_video', VIDEO_BENCHMARK)
+    benchmark = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(benchmark)
+    result = benchmark.run_worker(dict(models='transformers', name='MViTv2-S (mmaction2)', frames=4, size=64,
+                                       threads=torch.get_num_threads(), repeat=1, precisions=['fp32', 'bf16']))
+    assert result['precisions']['fp32']['error'] == 0  # MViT has no fused attention: the same computation
+    assert 0 < result['precisions']['bf16']['error'] < 0.1
+    assert result['gmacs'] > 0 and result['precisions']['bf16']['latency'] > 0
