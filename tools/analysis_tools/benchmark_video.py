@@ -8,8 +8,10 @@ clip, each model in its own process. With ``--toy-work-dirs NAME=DIR``, also the
 
 ``--precisions fp32 bf16`` times every backbone in each precision the same way (bf16: CPU autocast, as
 ``uniformer_mm.apis.speed_up_for_inference`` runs it) and adds the relative error of its output against the same
-model in float32 (max |out - fp32| / max |fp32|) and the share of this CPU's matmul throughput in that precision
-(a 4096 x 4096 matmul timed in the same process). The CPU's native instructions per precision are printed first.
+model in float32 (max |out - fp32| / max |fp32|, the largest over its output tensors, measured by
+``uniformer_mm.deployment.relative_errors`` as the deployment tools do: NaN or inf fails the backbone) and the
+share of this CPU's matmul throughput in that precision (a 4096 x 4096 matmul timed in the same process). The
+CPU's native instructions per precision are printed first.
 
 Example:
     python tools/analysis_tools/benchmark_video.py --frames 16 --size 224 --threads 2
@@ -67,15 +69,6 @@ def output_tensors(outputs) -> list:
     return [outputs]
 
 
-def relative_error(outputs, reference) -> float:
-    """The largest ``max |out - ref| / max |ref|`` over the output tensors, compared in float32."""
-    outputs, reference = output_tensors(outputs), output_tensors(reference)
-    if len(outputs) != len(reference):
-        raise ValueError(f'{len(outputs)} output tensors against {len(reference)} in the reference')
-    return max(float((out.float() - ref.float()).abs().max() / ref.float().abs().max())
-               for out, ref in zip(outputs, reference))
-
-
 def run_worker(spec: dict) -> dict:
     import torch
     from mmaction.registry import MODELS
@@ -84,6 +77,7 @@ def run_worker(spec: dict) -> dict:
     from torch.utils.flop_counter import FlopCounterMode
 
     import uniformer_mm  # noqa: F401  (registers UniFormer3D)
+    from uniformer_mm.deployment import relative_errors
 
     torch.set_num_threads(spec['threads'])
     with DefaultScope.overwrite_default_scope('mmaction'):
@@ -110,8 +104,8 @@ def run_worker(spec: dict) -> dict:
             a @ b
             peak = 2 * 4096**3 / (time.perf_counter() - start)
             steady = sorted(timings[1:])
-            results[precision] = dict(latency=steady[len(steady) // 2], error=relative_error(output, reference),
-                                      peak=peak)
+            error = max(relative_errors(output_tensors(output), output_tensors(reference)))
+            results[precision] = dict(latency=steady[len(steady) // 2], error=error, peak=peak)
     return dict(params=sum(p.numel() for p in model.parameters()), gmacs=counter.get_total_flops() / 2e9,
                 precisions=results, peak_rss_mb=resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)
 
