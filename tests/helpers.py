@@ -1,10 +1,12 @@
 """Helpers the tests share: the repository root and a command runner, official-layout state dicts fabricated from
-tests/data/official_keys, parameter counts, a runner for exported files."""
+tests/data/official_keys, parameter counts, a runner for exported files, a loader for scripts."""
+import importlib.util
 import json
 import os
 import subprocess
 import sys
 from pathlib import Path
+from types import ModuleType
 from typing import Dict, Optional, Sequence
 
 import torch
@@ -91,3 +93,12 @@ def onnx_runner(path, runtime):
     import onnxruntime
     session = onnxruntime.InferenceSession(str(path), providers=['CPUExecutionProvider'])
     return lambda inputs: session.run(None, {session.get_inputs()[0].name: inputs})
+
+
+def load_script(path: Path) -> ModuleType:
+    """A script of the repository (a tool, a demo, a .dev_scripts helper) as a module of this process, named after
+    its file: its functions can be called without the seconds a subprocess spends importing the stack."""
+    spec = importlib.util.spec_from_file_location(Path(path).stem, path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module

@@ -3,7 +3,6 @@
 import dataclasses
 import functools
 import http.server
-import importlib.util
 import re
 import subprocess
 import sys
@@ -19,7 +18,7 @@ from uniformer_mm.checkpoint_sources import (LOAD_ROUTES, RELEASED_CHECKPOINTS, 
                                              check_pretrained_sources, resolve_checkpoint)
 from uniformer_mm.models.backbones.uniformer import UniFormerBase
 
-from helpers import ROOT, fabricate_official_state_dict
+from helpers import ROOT, fabricate_official_state_dict, load_script
 
 
 @pytest.fixture
@@ -62,9 +61,7 @@ def test_every_architecture_of_the_imagenet_release_is_listed():
 
 
 def test_docs_table_is_generated_from_the_sources_and_metafiles():
-    spec = importlib.util.spec_from_file_location('checkpoint_table', ROOT / '.dev_scripts' / 'checkpoint_table.py')
-    checkpoint_table = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(checkpoint_table)
+    checkpoint_table = load_script(ROOT / '.dev_scripts' / 'checkpoint_table.py')
     doc = (ROOT / 'docs' / 'checkpoints.md').read_text(encoding='utf-8')
     assert checkpoint_table.render(doc) == doc, \
         'docs/checkpoints.md is out of date: python .dev_scripts/checkpoint_table.py --write'

@@ -1,6 +1,5 @@
 """The model zoo as data: metafiles, model index, the tables of docs/model_zoo.md and README's summary, released
 checkpoints and configs agree."""
-import importlib.util
 import re
 import subprocess
 import sys
@@ -14,6 +13,7 @@ from uniformer_mm import UniFormer2D, UniFormer3D
 from uniformer_mm.apis import build_model_from_config, load_metafile_models
 from uniformer_mm.checkpoint_sources import RELEASED_CHECKPOINTS
 
+from helpers import load_script
 from zoo import MODELS, ROOT, converted_from
 
 CODEBASES = ('mmdet', 'mmseg', 'mmpose', 'mmaction', 'mmpretrain')
@@ -24,14 +24,6 @@ DIRECT_DOWNLOADS = {url for entry in RELEASED_CHECKPOINTS.values() for url in (e
 def shipped_configs():
     """Every non-toy config a codebase folder ships (``_base_`` fragments and ``toy/`` excluded)."""
     return {f'configs/{cb}/{p.name}' for cb in CODEBASES for p in (ROOT / 'configs' / cb).glob('*.py')}
-
-
-def load_script(name):
-    """A script of .dev_scripts/ as a module."""
-    spec = importlib.util.spec_from_file_location(name, ROOT / '.dev_scripts' / f'{name}.py')
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
 
 
 def test_model_index_imports_every_metafile():
@@ -115,7 +107,7 @@ def test_released_checkpoints_fit_the_config(config):
 
 
 def test_zoo_tables_and_readme_summary_are_generated_from_the_metafiles():
-    zoo_tables = load_script('zoo_tables')
+    zoo_tables = load_script(ROOT / '.dev_scripts' / 'zoo_tables.py')
     for name, (text, generated) in zoo_tables.rendered(ROOT).items():
         assert generated == text, f'{name}: zoo tables are out of date: python .dev_scripts/zoo_tables.py --write'
     page = (ROOT / 'docs' / 'model_zoo.md').read_text(encoding='utf-8')

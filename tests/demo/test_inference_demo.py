@@ -1,5 +1,4 @@
 """demo/inference_demo.py: each codebase's inferencer runs a shipped toy config and writes a real picture."""
-import importlib.util
 from pathlib import Path
 
 import cv2
@@ -7,7 +6,7 @@ import numpy as np
 import pytest
 import torch
 
-from helpers import PYTHON, ROOT, run
+from helpers import PYTHON, ROOT, load_script, run
 
 pytestmark = pytest.mark.slow  # one inferencer process per task
 
@@ -53,10 +52,7 @@ def test_demo_writes_a_picture(tmp_path, data, task):
 
 
 def load_demo():
-    spec = importlib.util.spec_from_file_location('inference_demo', ROOT / 'demo/inference_demo.py')
-    demo = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(demo)
-    return demo
+    return load_script(ROOT / 'demo/inference_demo.py')
 
 
 def test_video_frames_show_the_predicted_class():

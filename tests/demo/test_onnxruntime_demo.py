@@ -2,7 +2,6 @@
 NumPy/OpenCV pre- and post-processing, predict what the codebases' inferencers predict from the same weights (slow:
 a real export each); and every input the example takes, made hostile, stops it with a message that names the
 problem, not a traceback or a class read from garbage (fast: models of one or two ONNX nodes)."""
-import importlib.util
 import os
 import subprocess
 from typing import Tuple
@@ -17,7 +16,7 @@ from onnx import TensorProto, helper
 
 from uniformer_mm.apis import build_model_from_config
 
-from helpers import PYTHON, ROOT, randomize_, run, sharpen_attention_
+from helpers import PYTHON, ROOT, load_script, randomize_, run, sharpen_attention_
 
 SEG = 'configs/mmseg/toy/fpn_uniformer-xxs_toy-shapes-160x160.py'
 VIDEO = 'configs/mmaction/toy/uniformer3d-xxs_toy-motion-rgb.py'
@@ -76,10 +75,7 @@ def test_video_matches_the_inferencer(tmp_path):
 
 # ---- hostile inputs ------------------------------------------------------------------------------------------------
 def load_demo():
-    spec = importlib.util.spec_from_file_location('onnxruntime_demo', DEMO)
-    demo = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(demo)
-    return demo
+    return load_script(DEMO)
 
 
 demo = load_demo()

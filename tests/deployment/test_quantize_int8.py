@@ -1,6 +1,5 @@
 """tools/deployment/quantize_int8.py: int8 post-training quantization of a config's backbone, calibrated on the
 config's training data, by NNCF (OpenVINO) and by ONNX Runtime."""
-import importlib.util
 import sys
 
 import numpy as np
@@ -9,7 +8,7 @@ import torch
 
 from uniformer_mm.apis import build_model_from_config
 
-from helpers import PYTHON, ROOT, onnx_runner, run
+from helpers import PYTHON, ROOT, load_script, onnx_runner, run
 
 # S-h14, not XXS: an untrained light model's token scores nearly tie, so which tokens its int8 copy keeps, and so its
 # stage-3 error (0.1 to 0.57 here, depending on the export's graph and the draw), is a matter of tie-breaking.
@@ -50,9 +49,7 @@ def test_quantizes_the_backbone_and_verifies_it_against_float32(toy_checkpoint, 
 
 def test_the_output_file_must_match_the_backend(tmp_path, monkeypatch):
     # In this process (the refusal comes before any work): a subprocess would spend 4 s importing the stack.
-    spec = importlib.util.spec_from_file_location('quantize_int8', ROOT / 'tools/deployment/quantize_int8.py')
-    tool = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(tool)
+    tool = load_script(ROOT / 'tools/deployment/quantize_int8.py')
     monkeypatch.setattr(sys, 'argv', ['quantize_int8.py', str(CONFIG), 'model.pth', '--output-file',
                                       str(tmp_path / 'model.onnx')])
     with pytest.raises(SystemExit, match='--backend openvino writes a .xml file'):

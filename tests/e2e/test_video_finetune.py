@@ -5,14 +5,13 @@ tools/convert_checkpoint.py, then the toy fine-tune config (the Kinetics recipe 
 trained for one epoch. The fine-tuned model must beat the untrained one (the network as initialised), which only the
 converted weights can make it do in one epoch: the same epoch from an as-initialised stand-in stayed at chance
 (0.625 on 8 validation clips, the untrained model 0.75)."""
-import importlib.util
 import json
 import re
 
 import pytest
 import torch
 
-from helpers import MIM, OFFICIAL_KEYS, PYTHON, ROOT, run
+from helpers import MIM, OFFICIAL_KEYS, PYTHON, ROOT, load_script, run
 
 # mim subprocesses: pre-training, conversion, fine-tuning (about 2 min on 2 cores)
 pytestmark = [pytest.mark.slow, pytest.mark.long]
@@ -26,10 +25,7 @@ TOP1 = re.compile(r'Epoch\((?:val|test)\) .*?acc/top1: ([\d.]+)')
 
 
 def load_demo():
-    spec = importlib.util.spec_from_file_location('toy_demo', ROOT / 'demo' / 'toy_demo.py')
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_script(ROOT / 'demo' / 'toy_demo.py')
 
 
 def last_top1(log: str) -> float:

@@ -1,5 +1,4 @@
 """uniformer_mm.attention_maps: the recorded attention is the attention the blocks apply."""
-import importlib.util
 
 import mmcv
 import numpy as np
@@ -11,7 +10,7 @@ from uniformer_mm.attention_maps import (CLASS_TOKEN, MERGED_TOKEN, PADDING_TOKE
                                          grad_cam_target_layer, record_attention)
 from uniformer_mm.models.backbones.uniformer import TokenPruningBlock, UniFormer2D, UniFormer3D
 
-from helpers import ROOT, randomize_, sharpen_attention_
+from helpers import ROOT, load_script, randomize_, sharpen_attention_
 
 TINY = dict(depths=(1, 1, 2, 2), embed_dims=(16, 32, 64, 128), head_dim=16)
 TINY_LIGHT = dict(TINY, light=True, depths=(1, 1, 3, 2))
@@ -251,10 +250,7 @@ def test_grad_cam_target_layer_is_the_last_normalised_map(backbone, layer):
 
 @pytest.mark.slow
 def test_visualize_attention_draws_a_window_block_of_a_hybrid_config(tmp_path):
-    spec = importlib.util.spec_from_file_location('visualize_attention',
-                                                  ROOT / 'tools/analysis_tools/visualize_attention.py')
-    tool = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(tool)
+    tool = load_script(ROOT / 'tools/analysis_tools/visualize_attention.py')
     y, x = np.mgrid[:96, :128]
     picture = np.stack([x * 2, y * 2, 255 * ((x - 80)**2 + (y - 40)**2 < 400)], axis=-1).astype(np.uint8)
     mmcv.imwrite(picture, str(tmp_path / 'disc.png'))

@@ -1,11 +1,9 @@
 """The backbone benchmark runs end to end on a small input, for the paths and precisions a user names; the video
 benchmark times a backbone whose outputs are nested."""
-import importlib.util
-
 import pytest
 import torch
 
-from helpers import PYTHON, ROOT, run
+from helpers import PYTHON, ROOT, load_script, run
 
 BENCHMARK = ROOT / 'tools/analysis_tools/benchmark_backbone.py'
 VIDEO_BENCHMARK = ROOT / 'tools/analysis_tools/benchmark_video.py'
@@ -39,9 +37,7 @@ def test_a_lower_precision_path_is_timed_without_float32_eager_among_the_paths(t
 def test_video_benchmark_times_a_backbone_with_nested_outputs_in_both_precisions():
     # MViTv2-S returns a [map, class token] pair per scale; the benchmark failed on it in every precision. Its
     # worker is called in this process: a subprocess per backbone, as the tool runs them, costs 10 s of imports each.
-    spec = importlib.util.spec_from_file_location('benchmark_video', VIDEO_BENCHMARK)
-    benchmark = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(benchmark)
+    benchmark = load_script(VIDEO_BENCHMARK)
     result = benchmark.run_worker(dict(models='transformers', name='MViTv2-S (mmaction2)', frames=4, size=64,
                                        threads=torch.get_num_threads(), repeat=1, precisions=['fp32', 'bf16']))
     assert result['precisions']['fp32']['error'] == 0  # MViT has no fused attention: the same computation

@@ -1,18 +1,13 @@
 """demo/toy_demo.py cls --pretrained stand-in: the stand-in is a checkpoint in the release's ImageNet layout."""
-import importlib.util
-
 import torch
 
 from uniformer_mm import UniFormer2D
 
-from helpers import ROOT, fabricate_official_state_dict
+from helpers import ROOT, fabricate_official_state_dict, load_script
 
 
 def load_demo():
-    spec = importlib.util.spec_from_file_location('toy_demo', ROOT / 'demo' / 'toy_demo.py')
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_script(ROOT / 'demo' / 'toy_demo.py')
 
 
 def test_stand_in_has_the_official_layout_and_loads_like_the_release(tmp_path):

@@ -1,12 +1,10 @@
 """tools/analysis_tools/visualize_attention.py: pictures of what a model attends to, for an image and a clip."""
-import importlib.util
-
 import cv2
 import mmcv
 import numpy as np
 import pytest
 
-from helpers import ROOT
+from helpers import ROOT, load_script
 
 TOOL = ROOT / 'tools/analysis_tools/visualize_attention.py'
 IMAGE_SMALL = ROOT / 'configs/mmpretrain/uniformer-small_8xb128_in1k.py'
@@ -16,10 +14,7 @@ VIDEO_XXS = ROOT / 'configs/mmaction/uniformer3d-xxs_in1k-pre_8xb32-u8-110e_kine
 
 @pytest.fixture(scope='module')
 def tool():
-    spec = importlib.util.spec_from_file_location('visualize_attention', TOOL)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_script(TOOL)
 
 
 @pytest.fixture(scope='module')
