@@ -38,6 +38,7 @@ def test_quantizes_the_backbone_and_verifies_it_against_float32(toy_checkpoint, 
     assert output_file.exists()
     assert 'calibrated on 4 training samples' in output and '; int8: ' in output  # what the CPU runs natively
     assert output.count('relative error per output') == 2
+    assert depthwise_inputs(output_file) == {'float'}  # see quantize_openvino: no int8 rounding on the residuals
     # a file of dynamic sizes runs at sizes other than the calibration images' (NNCF's per-row ranges did not)
     run_file = onnx_runner(output_file, backend)
     for height, width in ((64, 96), (160, 128)):
@@ -45,6 +46,34 @@ def test_quantizes_the_backbone_and_verifies_it_against_float32(toy_checkpoint, 
         assert [output.shape[-2:] for output in outputs] == [(height // 4, width // 4), (height // 8, width // 8),
                                                              (height // 16, width // 16), (height // 32, width // 32)]
         assert all(np.isfinite(output).all() for output in outputs)
+
+
+def depthwise_inputs(path) -> set:
+    """How the quantized file's depthwise convolutions receive their input: 'int8' (from a quantizer, through any
+    transposes and reshapes) or 'float'."""
+    layout_ops = ('Transpose', 'Reshape')
+    if path.suffix == '.xml':
+        import openvino
+        model = openvino.Core().read_model(str(path))
+        kinds = set()
+        for op in model.get_ordered_ops():
+            if op.get_type_name() == 'GroupConvolution':
+                source = op.input_value(0).get_node()
+                while source.get_type_name() in layout_ops:
+                    source = source.input_value(0).get_node()
+                kinds.add('int8' if source.get_type_name() == 'FakeQuantize' else 'float')
+        return kinds
+    import onnx
+    graph = onnx.load(str(path)).graph
+    producers = {output: node for node in graph.node for output in node.output}
+    kinds = set()
+    for node in graph.node:
+        if node.op_type == 'Conv' and any(a.name == 'group' and a.i > 1 for a in node.attribute):
+            source = producers.get(node.input[0])
+            while source is not None and source.op_type in layout_ops:
+                source = producers.get(source.input[0])
+            kinds.add('int8' if source is not None and source.op_type == 'DequantizeLinear' else 'float')
+    return kinds
 
 
 def test_the_output_file_must_match_the_backend(tmp_path, monkeypatch):

@@ -141,11 +141,13 @@ def test_calibration_leaves_a_training_model_and_its_statistics_as_they_were():
         assert torch.equal(value, before[name]), name
 
 
-def test_int8_activation_ranges_are_per_tensor_across_a_channels_last_transpose():
-    # A LayerNorm's channels-last output, transposed to channels first for a depthwise convolution, as in UniFormer's
-    # position embeddings. NNCF quantizes a depthwise convolution's input per channel, but puts that quantizer before
-    # the Transpose, still on axis 1: one range per image row (14 here), fitted to the calibration images' rows, so
-    # that a file of dynamic sizes failed on any other height ("Check 'input_shape[j] == 1' failed").
+def test_int8_keeps_depthwise_convolutions_out_and_quantizes_activations_per_tensor():
+    # UniFormer's position embedding: channels-last tokens (after a LayerNorm, or after attention) transposed to
+    # channels first for a depthwise convolution, then back to tokens for a matmul. The depthwise convolution runs
+    # in bf16 / float32 whatever its input, and with its identity folded in (switch_to_deploy) a quantized input
+    # would put int8 rounding on the residual stream. NNCF also gave that input one range per channel before the
+    # Transpose, still on axis 1: one range per image row (14 here), so a file of dynamic sizes failed on any other
+    # height ("Check 'input_shape[j] == 1' failed").
     import numpy as np
     import openvino as ov
     import openvino.opset13 as ops
@@ -156,11 +158,17 @@ def test_int8_activation_ranges_are_per_tensor_across_a_channels_last_transpose(
     channels_first = ops.transpose(normed, ops.constant(np.array([0, 3, 1, 2])))
     kernel = ops.constant(rng.standard_normal((8, 1, 1, 3, 3)).astype(np.float32))
     depthwise = ops.group_convolution(channels_first, kernel, [1, 1], [1, 1], [1, 1], [1, 1])
-    model = ov.Model([depthwise.output(0)], [tokens])
+    channels_last = ops.transpose(depthwise, ops.constant(np.array([0, 2, 3, 1])))
+    projected = ops.matmul(channels_last, ops.constant(rng.standard_normal((8, 16)).astype(np.float32)), False, False)
+    model = ov.Model([projected.output(0)], [tokens])
 
     quantized = precision_module.quantize_openvino(model, [torch.randn(1, 14, 14, 8) for _ in range(3)])
+    operations = {op.get_type_name(): op for op in quantized.get_ordered_ops()}
+    depthwise_input = operations['GroupConvolution'].input_value(0).get_node()
+    assert depthwise_input.get_type_name() == 'Transpose'
+    assert depthwise_input.input_value(0).get_node().get_type_name() != 'FakeQuantize'
     ranges = [op.input_value(1).get_node().get_data() for op in quantized.get_ordered_ops()
               if op.get_type_name() == 'FakeQuantize' and op.input_value(0).get_node().get_type_name() != 'Constant']
-    assert len(ranges) == 1 and ranges[0].size == 1, [r.shape for r in ranges]
+    assert len(ranges) == 1 and ranges[0].size == 1, [r.shape for r in ranges]  # the matmul's input, one range
     compiled = ov.Core().compile_model(quantized, 'CPU')
-    assert compiled(np.ones((1, 20, 12, 8), np.float32))[0].shape == (1, 8, 20, 12)
+    assert compiled(np.ones((1, 20, 12, 8), np.float32))[0].shape == (1, 20, 12, 16)

@@ -56,7 +56,7 @@ from torch.utils.flop_counter import FlopCounterMode
 from uniformer_mm import UniFormer2D
 from uniformer_mm.apis.precision import (AutocastBackbone, compile_openvino, describe_cpu_support, quantize_onnxruntime,
                                          quantize_openvino)
-from uniformer_mm.deployment import export_onnx
+from uniformer_mm.deployment import export_onnx, untie_token_scores_
 
 MODELS = {
     's-h14': lambda with_cp=False: UniFormer2D(arch='small', attn_mode='hybrid', window_size=14, with_cp=with_cp),
@@ -139,16 +139,7 @@ def build_paths(name: str, paths: Tuple[str, ...], precisions: Tuple[str, ...], 
     torch.manual_seed(0)
     eager = MODELS[name]()
     eager.eval()  # not chained: mmdet's SwinTransformer.train returns None
-    if getattr(eager, 'light', False):
-        # Untrained weights attend almost uniformly, and the class token starts at zero, so its query is zero and
-        # every token score of the first pruning block ties exactly. Runtimes break such ties differently (OpenVINO's
-        # TopK is not stable), so each would keep other tokens. A drawn class token and sharper attention (as in the
-        # tests) make the scores distinct, as trained weights do.
-        with torch.no_grad():
-            eager.cls_token.normal_(std=0.02)
-            for param_name, param in eager.named_parameters():
-                if param_name.endswith('attn.qkv.weight'):
-                    param.mul_(6)
+    untie_token_scores_(eager)  # the light models: runtimes must not differ by how they break ties
     if name == 'swin-t':
         paths = tuple(p for p in paths if p in SWIN_PATHS)
         folded = eager

@@ -205,12 +205,20 @@ def quantize_openvino(model, calibration: Iterable[torch.Tensor], subset_size: O
     """Post-training int8 quantization of an OpenVINO model by NNCF.
 
     NNCF's transformer scheme quantizes the inputs of the convolutions and matmuls, with SmoothQuant for the
-    matmuls' activations; LayerNorm, softmax, GELU and the additions stay in higher precision. The class token's
-    score row of the light models (a matmul whose output only ranks tokens) is kept out of it: rounding it to
-    int8 would reorder nearly tied tokens. Activations are quantized per tensor: NNCF would give a depthwise
-    convolution's input one range per channel, but it places that quantizer before the Transpose that brings
-    UniFormer's channels-last tokens to channels first, still on axis 1, which there is a row of the image or a
-    token, not a channel: the model then fails on any other input size (docs/precision.md).
+    matmuls' activations; LayerNorm, softmax, GELU and the additions stay in higher precision. Two kinds of layer
+    are kept out of it (docs/precision.md):
+
+    - the depthwise convolutions (position embeddings, local aggregation): OpenVINO runs them in bf16 or float32
+      whatever their input, so quantizing it only adds rounding, and where ``switch_to_deploy`` has folded a
+      position embedding's identity into its kernel that rounding lands on the residual stream itself (UniFormer3D-S
+      at 16x224: largest relative error 7.3e-2 with them quantized, 2.3e-2 without, and faster);
+    - the class token's score row of the light models (a matmul whose output only ranks tokens): rounding it to
+      int8 would reorder nearly tied tokens.
+
+    Activations are quantized per tensor, so that no input gets ranges along an axis that is not a channel: NNCF
+    gave a depthwise convolution's input one range per channel, placed before the Transpose that brings UniFormer's
+    channels-last tokens to channels first, still on axis 1, which there is a row of the image or a token (the
+    model then failed on any other input size).
 
     Args:
         model (openvino.Model): The float model (read from the exported ONNX file).
@@ -225,7 +233,7 @@ def quantize_openvino(model, calibration: Iterable[torch.Tensor], subset_size: O
                   if op.get_type_name() == 'MatMul' and _is_score_row(op)]
     return nncf.quantize(
         model, dataset, model_type=nncf.ModelType.TRANSFORMER, subset_size=subset_size or len(inputs),
-        ignored_scope=nncf.IgnoredScope(names=score_rows, validate=False),
+        ignored_scope=nncf.IgnoredScope(names=score_rows, types=['GroupConvolution'], validate=False),
         advanced_parameters=AdvancedQuantizationParameters(
             activations_quantization_params=QuantizationParameters(per_channel=False)))
 
@@ -234,8 +242,9 @@ def quantize_onnxruntime(onnx_file: Path, output_file: Path, calibration: Iterab
     """Post-training int8 quantization of an ONNX file by ONNX Runtime (static, QDQ, int8 weights per channel,
     activations per tensor), the alternative to :func:`quantize_openvino` that the benchmarks compare it with.
 
-    Only the convolutions and matmuls are quantized; LayerNorm, softmax and GELU stay float32, and so do the light
-    models' class-token score rows (matmuls with one query row), as in :func:`quantize_openvino`.
+    Only the convolutions and matmuls are quantized; LayerNorm, softmax and GELU stay float32, and so do the
+    depthwise convolutions and the light models' class-token score rows (matmuls with one query row), as in
+    :func:`quantize_openvino`.
 
     Args:
         onnx_file (Path): The float model.
@@ -251,6 +260,8 @@ def quantize_onnxruntime(onnx_file: Path, output_file: Path, calibration: Iterab
     score_rows = [node.name for node in model.graph.node
                   if node.op_type == 'MatMul' and len(shapes.get(node.input[0], ()).dim) >= 2
                   and shapes[node.input[0]].dim[-2].dim_value == 1]
+    depthwise = [node.name for node in model.graph.node if node.op_type == 'Conv'
+                 and any(attribute.name == 'group' and attribute.i > 1 for attribute in node.attribute)]
 
     class Reader(CalibrationDataReader):
 
@@ -262,7 +273,10 @@ def quantize_onnxruntime(onnx_file: Path, output_file: Path, calibration: Iterab
 
     quantize_static(str(onnx_file), str(output_file), Reader(), quant_format=QuantFormat.QDQ, per_channel=True,
                     activation_type=QuantType.QUInt8, weight_type=QuantType.QInt8,
-                    op_types_to_quantize=['Conv', 'MatMul', 'Gemm'], nodes_to_exclude=score_rows)
+                    op_types_to_quantize=['Conv', 'MatMul', 'Gemm'], nodes_to_exclude=score_rows + depthwise,
+                    # A convolution's output is quantized only where a quantized layer takes it, not on its way
+                    # into a depthwise one (the local blocks' 1x1 convolution before their 5x5 depthwise one).
+                    extra_options=dict(OpTypesToExcludeOutputQuantization=['Conv']))
 
 
 def _is_score_row(matmul) -> bool:

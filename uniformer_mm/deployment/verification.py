@@ -2,6 +2,8 @@
 from typing import List, Sequence
 
 import numpy as np
+import torch
+import torch.nn as nn
 
 
 def relative_errors(outputs: Sequence, expected: Sequence) -> List[float]:
@@ -45,6 +47,29 @@ def check_finite(values: Sequence, name: str = 'output', where: str = '', first_
         if not np.isfinite(array).all():
             raise ValueError(f'{name} {index}{where} holds NaN or inf ({np.isnan(array).sum()} NaN, '
                              f'{np.isinf(array).sum()} inf of {array.size} values)')
+
+
+def untie_token_scores_(backbone: nn.Module) -> nn.Module:
+    """Makes an untrained light UniFormer rank its tokens as a trained one does, in place, for benchmarks that
+    compare runtimes on random weights; other backbones are left as they are.
+
+    Untrained, the class token is zero (as initialised in the release), so its query is zero and every token score
+    of the first pruning block ties exactly, and random qkv projections attend almost uniformly, so later scores
+    nearly tie. Runtimes break such ties differently (OpenVINO's TopK is not stable) and keep other tokens, and an
+    output comparison would then measure tie-breaking, not the runtime. A drawn class token (std 0.02, seeded) and
+    qkv projections scaled by 6 (sharper attention) make the scores distinct; the computation is unchanged.
+
+    Args:
+        backbone (nn.Module): A UniFormer backbone (``light`` archs are changed) or any other module.
+    """
+    if not getattr(backbone, 'light', False):
+        return backbone
+    with torch.no_grad():
+        nn.init.trunc_normal_(backbone.cls_token, std=.02, generator=torch.Generator().manual_seed(0))
+        for name, param in backbone.named_parameters():
+            if name.endswith('attn.qkv.weight'):
+                param.mul_(6)
+    return backbone
 
 
 def _as_array(value) -> np.ndarray:
