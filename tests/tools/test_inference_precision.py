@@ -172,3 +172,14 @@ def test_int8_keeps_depthwise_convolutions_out_and_quantizes_activations_per_ten
     assert len(ranges) == 1 and ranges[0].size == 1, [r.shape for r in ranges]  # the matmul's input, one range
     compiled = ov.Core().compile_model(quantized, 'CPU')
     assert compiled(np.ones((1, 20, 12, 8), np.float32))[0].shape == (1, 20, 12, 16)
+
+
+@pytest.mark.parametrize('precision, dtype', [('fp32', torch.float32), ('bf16', torch.bfloat16),
+                                              ('int8', torch.int32)])
+def test_reference_matmul_multiplies_in_its_precision(precision, dtype):
+    # The benchmarks' "% of matmul peak" divides by this matmul's rate: a size x size product in that precision
+    # (int8 accumulates into int32), of the same operands at every call.
+    multiply = precision_module.reference_matmul(precision, size=32)
+    product = multiply()
+    assert product.shape == (32, 32) and product.dtype == dtype
+    assert torch.equal(multiply(), product)

@@ -54,8 +54,9 @@ from torch.nn.attention import SDPBackend, sdpa_kernel
 from torch.utils.flop_counter import FlopCounterMode
 
 from uniformer_mm import UniFormer2D
-from uniformer_mm.apis.precision import (AutocastBackbone, compile_openvino, describe_cpu_support, quantize_onnxruntime,
-                                         quantize_openvino)
+from uniformer_mm.apis.precision import (REFERENCE_MATMUL_SIZE, AutocastBackbone, compile_openvino,
+                                         describe_cpu_support, quantize_onnxruntime, quantize_openvino,
+                                         reference_matmul)
 from uniformer_mm.deployment import export_onnx, untie_token_scores_
 
 MODELS = {
@@ -99,23 +100,12 @@ def parse_args() -> argparse.Namespace:
     return args
 
 
-MATMUL_SIZE = 4096
-
-
 def matmul_runners(precisions) -> Dict[str, Callable]:
-    """A MATMUL_SIZE x MATMUL_SIZE matmul per precision (int8: int8 x int8 into int32, ``torch._int_mm``), timed
-    among the models' paths as the machine's reference throughput (the share of it a path reaches is its '% of
-    matmul peak')."""
-    runners = {}
-    for precision in precisions:
-        if precision == 'int8':
-            a, b = (torch.randint(-128, 127, (MATMUL_SIZE, MATMUL_SIZE), dtype=torch.int8) for _ in range(2))
-            runners[precision] = lambda image, a=a, b=b: [torch._int_mm(a, b)[:1, :1].numpy()]
-        else:
-            dtype = torch.float32 if precision == 'fp32' else torch.bfloat16
-            a, b = (torch.randn(MATMUL_SIZE, MATMUL_SIZE, dtype=dtype) for _ in range(2))
-            runners[precision] = lambda image, a=a, b=b: [(a @ b)[:1, :1].float().numpy()]
-    return runners
+    """The reference matmul per precision (``uniformer_mm.apis.precision.reference_matmul``), timed among the
+    models' paths as the machine's reference throughput (the share of it a path reaches is its '% of matmul
+    peak')."""
+    return {precision: lambda image, multiply=reference_matmul(precision): [multiply()[:1, :1].float().numpy()]
+            for precision in precisions}
 
 
 def count_macs(model: nn.Module, image: torch.Tensor) -> float:
@@ -266,8 +256,8 @@ def main() -> None:
     timed = 'each path called once per round' if args.calls == 1 else \
         f'the last of {args.calls} back-to-back calls of each path per round (warm)'
     print(f'{args.threads} CPU threads; batch 1, median of {args.repeat} interleaved rounds after a warm-up round, '
-          f'{timed}; a {MATMUL_SIZE}x{MATMUL_SIZE} matmul per precision is timed in every round as the reference '
-          'throughput\n')
+          f'{timed}; a {REFERENCE_MATMUL_SIZE}x{REFERENCE_MATMUL_SIZE} matmul per precision is timed in every round as '
+          'the reference throughput\n')
     print('| input | model | precision | path | latency (ms) | vs Swin-T eager fp32 | max rel. error vs fp32 eager '
           '| GMACs | % of matmul peak |')
     print('|---|---|---|---|---|---|---|---|---|')
@@ -297,7 +287,7 @@ def main() -> None:
                                                     for o, r in zip(outputs, reference[name]))
                         elif round_index > 0:
                             latencies[name, key].append(elapsed)
-            peaks = {precision: 2 * MATMUL_SIZE**3 / statistics.median(latencies.pop(('matmul', key)))
+            peaks = {precision: 2 * REFERENCE_MATMUL_SIZE**3 / statistics.median(latencies.pop(('matmul', key)))
                      for precision, key in [(p, (p, 'reference')) for p in precisions]}
             peak_list = ', '.join(f'{precision} {peak / 1e9:.0f} GOP/s' for precision, peak in peaks.items())
             print(f'| {height}x{width} | (matmul peak: {peak_list}) | | | | | | | |')

@@ -59,9 +59,6 @@ PATHS = ('eager', 'openvino')
 PRECISIONS = ('fp32', 'bf16', 'int8')
 # int8 is NNCF post-training quantization, which runs through OpenVINO.
 PATH_PRECISIONS = {'eager': ('fp32', 'bf16'), 'openvino': PRECISIONS}
-# torch dtypes by name: the parent process does not import torch.
-PRECISION_DTYPES = {'fp32': 'float32', 'bf16': 'bfloat16'}
-MATMUL_SIZE = 4096
 
 
 def parse_args() -> argparse.Namespace:
@@ -93,31 +90,23 @@ def output_tensors(outputs) -> list:
 
 
 def matmul_peak(precision: str) -> float:
-    """Operations per second of a MATMUL_SIZE x MATMUL_SIZE matmul in ``precision`` on torch's threads (int8: int8
-    x int8 into int32, ``torch._int_mm``), the reference for a path's share of the machine."""
-    import torch
-    if precision == 'int8':
-        a, b = (torch.randint(-128, 127, (MATMUL_SIZE, MATMUL_SIZE), dtype=torch.int8) for _ in range(2))
-        multiply = torch._int_mm
-    else:
-        a, b = (torch.randn(MATMUL_SIZE, MATMUL_SIZE, dtype=getattr(torch, PRECISION_DTYPES[precision]))
-                for _ in range(2))
-        multiply = torch.matmul
-    multiply(a, b)
+    """Operations per second of ``uniformer_mm.apis.precision.reference_matmul`` in ``precision`` (after one
+    warm-up call), the reference for a path's share of the machine."""
+    from uniformer_mm.apis.precision import REFERENCE_MATMUL_SIZE, reference_matmul
+    multiply = reference_matmul(precision)
+    multiply()
     start = time.perf_counter()
-    multiply(a, b)
-    return 2 * MATMUL_SIZE**3 / (time.perf_counter() - start)
+    multiply()
+    return 2 * REFERENCE_MATMUL_SIZE**3 / (time.perf_counter() - start)
 
 
 def eager_runners(model, precisions) -> dict:
-    """PyTorch as built, bf16 under CPU autocast."""
+    """PyTorch as built; bf16 through ``AutocastBackbone``, as ``speed_up_for_inference`` runs it."""
     import torch
 
-    def run(dtype, clip):
-        with torch.autocast('cpu', dtype=dtype, enabled=dtype != torch.float32):
-            return output_tensors(model(clip))
-
-    return {precision: lambda clip, dtype=getattr(torch, PRECISION_DTYPES[precision]): run(dtype, clip)
+    from uniformer_mm.apis.precision import AutocastBackbone
+    modules = {'fp32': model, 'bf16': AutocastBackbone(model, torch.bfloat16)}
+    return {precision: lambda clip, module=modules[precision]: output_tensors(module(clip))
             for precision in precisions}
 
 

@@ -66,6 +66,25 @@ def _cpu_model() -> str:
     return platform.processor() or platform.machine()
 
 
+REFERENCE_MATMUL_SIZE = 4096
+
+
+def reference_matmul(precision: str, size: int = REFERENCE_MATMUL_SIZE) -> Callable[[], torch.Tensor]:
+    """A ``size`` x ``size`` matmul in ``precision`` on torch's threads, as a call that returns its product: the
+    reference throughput the benchmarks report a path's share of (``2 * size**3`` operations per call).
+
+    Args:
+        precision (str): 'fp32', 'bf16', or 'int8' (int8 x int8 into int32, ``torch._int_mm``).
+        size (int): The matrices' side.
+    """
+    if precision == 'int8':
+        a, b = (torch.randint(-128, 127, (size, size), dtype=torch.int8) for _ in range(2))
+        return lambda: torch._int_mm(a, b)
+    dtype = {'fp32': torch.float32, 'bf16': torch.bfloat16}[precision]
+    a, b = (torch.randn(size, size, dtype=dtype) for _ in range(2))
+    return lambda: a @ b
+
+
 def check_precision_is_native(precision: str, allow_emulated: bool = False) -> None:
     """Refuses a precision this CPU would emulate (slower than float32) unless ``allow_emulated``.
 
